@@ -140,6 +140,7 @@ function checkRequant(
   n: number,
   inDtype: Dtype,
   inZeroPoint: number,
+  inField: string,
 ): { requant: CheckedRequant; outDtype: Dtype; outZeroPoint: number } {
   if (!isObject(v)) throw new TypeError(`${field} must be a requantization object`);
   const scheme = v.scheme as Requant["scheme"];
@@ -147,12 +148,12 @@ function checkRequant(
     throw new RangeError(`${field}.scheme must be one of ${SCHEMES.join(", ")}, got ${String(scheme)}`);
   }
   if (scheme.startsWith("pulp-")) {
-    if (inDtype !== "uint8") throw new TypeError(`input.data must be a Uint8Array: scheme ${scheme} takes uint8 activations`);
-    if (inZeroPoint !== 0) throw new RangeError(`input.zeroPoint must be 0 for scheme ${scheme}, got ${inZeroPoint}`);
+    if (inDtype !== "uint8") throw new TypeError(`${inField}.data must be a Uint8Array: scheme ${scheme} takes uint8 activations`);
+    if (inZeroPoint !== 0) throw new RangeError(`${inField}.zeroPoint must be 0 for scheme ${scheme}, got ${inZeroPoint}`);
   }
   if (scheme === "gap-sq8") {
-    if (inDtype !== "int8") throw new TypeError(`input.data must be an Int8Array: scheme gap-sq8 takes int8 activations`);
-    if (inZeroPoint !== 0) throw new RangeError(`input.zeroPoint must be 0 for scheme gap-sq8, got ${inZeroPoint}`);
+    if (inDtype !== "int8") throw new TypeError(`${inField}.data must be an Int8Array: scheme gap-sq8 takes int8 activations`);
+    if (inZeroPoint !== 0) throw new RangeError(`${inField}.zeroPoint must be 0 for scheme gap-sq8, got ${inZeroPoint}`);
   }
   switch (scheme) {
     case "tflite": {
@@ -226,64 +227,104 @@ function checkRequant(
   }
 }
 
-function checkWeightsAndBias(op: Record<string, unknown>, wLen: number, n: number): { weights: Int8Array; bias: Int32Array | null } {
-  if (!(op.weights instanceof Int8Array)) throw new TypeError(`op.weights must be an Int8Array`);
-  if (op.weights.length !== wLen) throw new RangeError(`op.weights has ${op.weights.length} entries; expected ${wLen}`);
+function checkWeightsAndBias(op: Record<string, unknown>, f: string, wLen: number, n: number): { weights: Int8Array; bias: Int32Array | null } {
+  if (!(op.weights instanceof Int8Array)) throw new TypeError(`${f}.weights must be an Int8Array`);
+  if (op.weights.length !== wLen) throw new RangeError(`${f}.weights has ${op.weights.length} entries; expected ${wLen}`);
   const b = op.bias;
   if (b === undefined || b === null) return { weights: op.weights, bias: null };
-  if (!(b instanceof Int32Array)) throw new TypeError(`op.bias must be an Int32Array or null`);
-  if (b.length !== n) throw new RangeError(`op.bias has ${b.length} entries; expected ${n} (one per output channel)`);
+  if (!(b instanceof Int32Array)) throw new TypeError(`${f}.bias must be an Int32Array or null`);
+  if (b.length !== n) throw new RangeError(`${f}.bias has ${b.length} entries; expected ${n} (one per output channel)`);
   return { weights: op.weights, bias: b };
+}
+
+/** The geometry and dtype of an activation tensor, without its bytes. */
+export interface TensorShape {
+  height: number;
+  width: number;
+  channels: number;
+  layout: Layout;
+  zeroPoint: number;
+  dtype: Dtype;
+}
+
+/** The shape of a tensor already checked with `checkTensor`. */
+export function shapeOf(t: Tensor, dtype: Dtype): TensorShape {
+  return { height: t.height, width: t.width, channels: t.channels, layout: t.layout, zeroPoint: t.zeroPoint, dtype };
+}
+
+/**
+ * Validates `op` applied to an input of shape `s` (already valid) and derives the layer.
+ * `f` names the op and `inField` the input in error messages (e.g. "ops[1]", "ops[0] output").
+ */
+export function layerOf(s: TensorShape, op: ConvOp, f = "op", inField = "input"): Layer {
+  if (!isObject(op)) throw new TypeError(`${f} must be a convolution object`);
+  const { height: h, width: w, channels: c } = s;
+  const o = op as unknown as Record<string, unknown>;
+  if (op.kind === "depthwise") {
+    const [kh, kw] = checkPair(op.kernel, `${f}.kernel`, 1);
+    const [sh, sw] = checkPair(op.stride, `${f}.stride`, 1);
+    const pad = checkPadding(op.pad, `${f}.pad`);
+    const ph = h + pad.top + pad.bottom;
+    const pw = w + pad.left + pad.right;
+    if (kh > ph) throw new RangeError(`${f}.kernel[0] (${kh}) exceeds the padded input height (${ph}): the output would be empty`);
+    if (kw > pw) throw new RangeError(`${f}.kernel[1] (${kw}) exceeds the padded input width (${pw}): the output would be empty`);
+    const outHeight = Math.floor((ph - kh) / sh) + 1;
+    const outWidth = Math.floor((pw - kw) / sw) + 1;
+    if (outHeight * outWidth * c > MAX_ELEMENTS) throw new RangeError(`${f}: output of ${outHeight}x${outWidth}x${c} is too large`);
+    const wb = checkWeightsAndBias(o, f, c * kh * kw, c);
+    const rq = checkRequant(op.requant, `${f}.requant`, c, s.dtype, s.zeroPoint, inField);
+    return {
+      kind: "depthwise", inDtype: s.dtype, layout: s.layout, height: h, width: w, channels: c, inZeroPoint: s.zeroPoint,
+      kh, kw, sh, sw, pad, outHeight, outWidth, outChannels: c,
+      outDtype: rq.outDtype, outZeroPoint: rq.outZeroPoint, ...wb, requant: rq.requant,
+    };
+  }
+  if (op.kind === "pointwise") {
+    const cout = checkInt(op.outChannels, `${f}.outChannels`, 1, MAX_DIM);
+    if (cout * c > MAX_ELEMENTS) throw new RangeError(`${f}.weights of ${cout}x${c} is too large`);
+    if (h * w * cout > MAX_ELEMENTS) throw new RangeError(`${f}: output of ${h}x${w}x${cout} is too large`);
+    const wb = checkWeightsAndBias(o, f, cout * c, cout);
+    const rq = checkRequant(op.requant, `${f}.requant`, cout, s.dtype, s.zeroPoint, inField);
+    return {
+      kind: "pointwise", inDtype: s.dtype, layout: s.layout, height: h, width: w, channels: c, inZeroPoint: s.zeroPoint,
+      kh: 1, kw: 1, sh: 1, sw: 1, pad: { top: 0, left: 0, bottom: 0, right: 0 },
+      outHeight: h, outWidth: w, outChannels: cout,
+      outDtype: rq.outDtype, outZeroPoint: rq.outZeroPoint, ...wb, requant: rq.requant,
+    };
+  }
+  throw new RangeError(`${f}.kind must be "depthwise" or "pointwise", got ${String(o.kind)}`);
+}
+
+/** The shape of a layer's output. */
+export function outputShape(layer: Layer): TensorShape {
+  return {
+    height: layer.outHeight, width: layer.outWidth, channels: layer.outChannels,
+    layout: layer.layout, zeroPoint: layer.outZeroPoint, dtype: layer.outDtype,
+  };
+}
+
+function checkKind(op: unknown, kind: string): void {
+  if (!isObject(op) || op.kind !== kind) throw new TypeError(`op.kind must be "${kind}"`);
 }
 
 /** Validates a depthwise convolution and derives its output geometry. */
 export function checkDepthwise(input: Tensor, op: DepthwiseOp): Layer {
-  const inDtype = checkTensor(input);
-  if (!isObject(op) || op.kind !== "depthwise") throw new TypeError(`op.kind must be "depthwise"`);
-  const [kh, kw] = checkPair(op.kernel, "op.kernel", 1);
-  const [sh, sw] = checkPair(op.stride, "op.stride", 1);
-  const pad = checkPadding(op.pad, "op.pad");
-  const { height: h, width: w, channels: c } = input;
-  const ph = h + pad.top + pad.bottom;
-  const pw = w + pad.left + pad.right;
-  if (kh > ph) throw new RangeError(`op.kernel[0] (${kh}) exceeds the padded input height (${ph}): the output would be empty`);
-  if (kw > pw) throw new RangeError(`op.kernel[1] (${kw}) exceeds the padded input width (${pw}): the output would be empty`);
-  const outHeight = Math.floor((ph - kh) / sh) + 1;
-  const outWidth = Math.floor((pw - kw) / sw) + 1;
-  if (outHeight * outWidth * c > MAX_ELEMENTS) throw new RangeError(`output of ${outHeight}x${outWidth}x${c} is too large`);
-  const wb = checkWeightsAndBias(op as unknown as Record<string, unknown>, c * kh * kw, c);
-  const rq = checkRequant(op.requant, "op.requant", c, inDtype, input.zeroPoint);
-  return {
-    kind: "depthwise", inDtype, layout: input.layout, height: h, width: w, channels: c, inZeroPoint: input.zeroPoint,
-    kh, kw, sh, sw, pad, outHeight, outWidth, outChannels: c,
-    outDtype: rq.outDtype, outZeroPoint: rq.outZeroPoint, ...wb, requant: rq.requant,
-  };
+  const dtype = checkTensor(input);
+  checkKind(op, "depthwise");
+  return layerOf(shapeOf(input, dtype), op);
 }
 
 /** Validates a pointwise convolution and derives its output geometry. */
 export function checkPointwise(input: Tensor, op: PointwiseOp): Layer {
-  const inDtype = checkTensor(input);
-  if (!isObject(op) || op.kind !== "pointwise") throw new TypeError(`op.kind must be "pointwise"`);
-  const cout = checkInt(op.outChannels, "op.outChannels", 1, MAX_DIM);
-  const { height: h, width: w, channels: c } = input;
-  if (cout * c > MAX_ELEMENTS) throw new RangeError(`op.weights of ${cout}x${c} is too large`);
-  if (h * w * cout > MAX_ELEMENTS) throw new RangeError(`output of ${h}x${w}x${cout} is too large`);
-  const wb = checkWeightsAndBias(op as unknown as Record<string, unknown>, cout * c, cout);
-  const rq = checkRequant(op.requant, "op.requant", cout, inDtype, input.zeroPoint);
-  return {
-    kind: "pointwise", inDtype, layout: input.layout, height: h, width: w, channels: c, inZeroPoint: input.zeroPoint,
-    kh: 1, kw: 1, sh: 1, sw: 1, pad: { top: 0, left: 0, bottom: 0, right: 0 },
-    outHeight: h, outWidth: w, outChannels: cout,
-    outDtype: rq.outDtype, outZeroPoint: rq.outZeroPoint, ...wb, requant: rq.requant,
-  };
+  const dtype = checkTensor(input);
+  checkKind(op, "pointwise");
+  return layerOf(shapeOf(input, dtype), op);
 }
 
 /** Validates either kind of op. */
 export function checkConv(input: Tensor, op: ConvOp): Layer {
-  if (!isObject(op)) throw new TypeError(`op must be a convolution object`);
-  if (op.kind === "depthwise") return checkDepthwise(input, op);
-  if (op.kind === "pointwise") return checkPointwise(input, op);
-  throw new RangeError(`op.kind must be "depthwise" or "pointwise", got ${String((op as { kind?: unknown }).kind)}`);
+  const dtype = checkTensor(input);
+  return layerOf(shapeOf(input, dtype), op);
 }
 
 /** An empty output tensor of a validated layer, in the input's layout. */
