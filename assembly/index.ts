@@ -7,3 +7,4 @@ export { pointwise, pointwiseScratchBytes } from "./pointwise";
 export function heapBase(): usize {
   return __heap_base;
 }
+export { spReset, l1Alloc, l1Reset, l1Shortfall, l1Check, dmaBox, dmaLinear } from "./scratchpad";

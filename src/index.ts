@@ -2,6 +2,7 @@
 // microcontrollers, emulated in WebAssembly SIMD. See SPEC.md for the contract.
 import { createEngine, type Engine } from "./engine.js";
 import type { ConvOp, DepthwiseOp, PointwiseOp, Tensor } from "./types.js";
+import { planBlock, runBlock, type BlockOptions, type TransferReport } from "./scratchpad/index.js";
 
 export type * from "./types.js";
 export { Engine, createEngine } from "./engine.js";
@@ -45,4 +46,21 @@ export function pointwise(input: Tensor, op: PointwiseOp): Tensor {
 /** Either convolution, dispatched on `op.kind`. */
 export function conv(input: Tensor, op: ConvOp): Tensor {
   return defaultEngine().conv(input, op);
+}
+
+export { check } from "./check/index.js";
+export { DMA_PRESETS, GAP8_MEMORY, SCHEDULES } from "./scratchpad/index.js";
+export type { BlockOptions, DmaModel, MemoryConfig, TransferReport } from "./scratchpad/index.js";
+
+/**
+ * Runs a depthwise-separable block (depthwise then pointwise, or the reverse) on the model of
+ * GAP8's L1/L2 scratchpad and DMA; returns the output and the transfer report counted by the model.
+ */
+export function block(input: Tensor, ops: [ConvOp, ConvOp], options?: BlockOptions): { output: Tensor; report: TransferReport } {
+  return runBlock(defaultEngine(), input, ops, options);
+}
+
+/** The transfer report `block` would give, computed in closed form without running anything. */
+export function plan(input: Tensor, ops: [ConvOp, ConvOp], options?: BlockOptions): TransferReport {
+  return planBlock(input, ops, options);
 }

@@ -19,6 +19,17 @@ export interface KernelExports {
     src: number, srcRow: number, srcPx: number, srcCh: number, H: number, W: number, Cin: number, signed: number, zp: number,
     weights: number, Cout: number, hdr: number, dst: number, dstRow: number, dstPx: number, dstCh: number, scratch: number,
   ): void;
+  // The scratchpad model (assembly/scratchpad.ts).
+  spReset(l1: number, l1Bytes: number, l2: number, l2Bytes: number, counters: number, bpc: number, cpc: number, layoutBpc: number, layoutCpc: number): void;
+  l1Alloc(bytes: number): number;
+  l1Reset(): void;
+  l1Shortfall(bytes: number): number;
+  l1Check(ptr: number, row: number, px: number, ch: number, rows: number, cols: number, chans: number): number;
+  dmaBox(
+    toL1: number, kind: number, l2: number, l2Row: number, l2Px: number, l2Ch: number,
+    l1: number, l1Row: number, l1Px: number, l1Ch: number, rows: number, cols: number, chans: number,
+  ): number;
+  dmaLinear(kind: number, l2: number, l1: number, bytes: number): number;
 }
 
 function decodeBase64(b64: string): Uint8Array {

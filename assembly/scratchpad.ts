@@ -1,0 +1,178 @@
+// A model of GAP8's memory: an L2 region holding whole tensors, weights and parameters, an L1
+// scratchpad where kernels compute, and a DMA engine between them that counts what it moves as it
+// moves it. Kernels in a block run touch only L1 (the host checks every kernel view with
+// `l1Check`); an allocation or an access beyond the usable L1 is reported as an error, never
+// performed.
+//
+// Cost rules (mirrored by the closed form in src/scratchpad/cost.ts; tests hold them equal):
+// - a box of rows x cols x chans is decomposed on the L2 side into contiguous runs; dimensions of
+//   one element are dropped and a dimension that is whole merges into the next outer one. One or
+//   two dimensions left: one command (1D or 2D). Three: one 2D command per index of the outer one
+//   ("one 2D transfer per row of a strided tile").
+//   cycles = commands * cyclesPerCommand + ceil(bytes / bytesPerCycle).
+// - a copy that changes layout (HWC <-> CHW) moves bytes one at a time: one command per channel,
+//   cycles = chans * layoutCyclesPerChannel + ceil(bytes / layoutBytesPerCycle).
+
+/** Counter indices (f64 each), shared with the host (src/scratchpad/model.ts). */
+const C_IN = 0; // L2 -> L1 by kind: input, intermediate, weights, params
+const C_OUT = 4; // L1 -> L2 by kind: input (unused), intermediate, weights (unused), params (unused), output at 8
+const C_L1_TO_L2_OUTPUT = 8;
+const C_COMMANDS = 9;
+const C_CYCLES = 10;
+const C_PEAK_L1 = 11;
+const COUNTERS = 12;
+
+/** Transfer kinds. */
+const K_INPUT = 0;
+const K_INTERMEDIATE = 1;
+const K_WEIGHTS = 2;
+const K_PARAMS = 3;
+const K_OUTPUT = 4;
+
+let l1Base: usize = 0;
+let l1Size: usize = 0;
+let l1Top: usize = 0;
+let l2Base: usize = 0;
+let l2Size: usize = 0;
+let counters: usize = 0;
+let bytesPerCycle: f64 = 8;
+let cyclesPerCommand: f64 = 10;
+let layoutBytesPerCycle: f64 = 1;
+let layoutCyclesPerChannel: f64 = 10;
+
+/** Error codes returned to the host. */
+const OK = 0;
+const E_L1_BUDGET = 1;
+const E_L1_RANGE = 2;
+const E_L2_RANGE = 3;
+
+/** Starts a block run: sets the regions, the DMA constants, and zeroes the counters. */
+export function spReset(
+  l1: usize, l1Bytes: usize, l2: usize, l2Bytes: usize, counterBuf: usize,
+  bpc: f64, cpc: f64, layoutBpc: f64, layoutCpc: f64,
+): void {
+  l1Base = l1;
+  l1Size = l1Bytes;
+  l1Top = 0;
+  l2Base = l2;
+  l2Size = l2Bytes;
+  counters = counterBuf;
+  bytesPerCycle = bpc;
+  cyclesPerCommand = cpc;
+  layoutBytesPerCycle = layoutBpc;
+  layoutCyclesPerChannel = layoutCpc;
+  memory.fill(counters, 0, COUNTERS * 8);
+}
+
+@inline function bump(i: i32, v: f64): void {
+  const p = counters + (<usize>i << 3);
+  store<f64>(p, load<f64>(p) + v);
+}
+
+/**
+ * Reserves `bytes` of L1 (4-byte aligned, as GAP8 buffers are). Returns the address, or 0 when the
+ * usable L1 would be exceeded; the high-water mark is the report's peak L1.
+ */
+export function l1Alloc(bytes: usize): usize {
+  const start = (l1Top + 3) & ~(<usize>3);
+  if (start + bytes > l1Size) return 0;
+  l1Top = start + bytes;
+  const p = counters + (<usize>C_PEAK_L1 << 3);
+  if (<f64>l1Top > load<f64>(p)) store<f64>(p, <f64>l1Top);
+  return l1Base + start;
+}
+
+/** Bytes of L1 that an allocation of `bytes` would need beyond the usable size (0 if it fits). */
+export function l1Shortfall(bytes: usize): usize {
+  const start = (l1Top + 3) & ~(<usize>3);
+  return start + bytes > l1Size ? start + bytes - l1Size : 0;
+}
+
+/** Last byte offset (exclusive) of a view's box, relative to its pointer. */
+@inline function extent(row: i32, px: i32, ch: i32, rows: i32, cols: i32, chans: i32): usize {
+  return <usize>((rows - 1) * row + (cols - 1) * px + (chans - 1) * ch + 1);
+}
+
+/** Whether a view's box lies inside the allocated part of L1. */
+export function l1Check(ptr: usize, row: i32, px: i32, ch: i32, rows: i32, cols: i32, chans: i32): i32 {
+  if (rows <= 0 || cols <= 0 || chans <= 0) return OK;
+  if (ptr < l1Base || ptr + extent(row, px, ch, rows, cols, chans) > l1Base + l1Top) return E_L1_RANGE;
+  return OK;
+}
+
+/** Commands a same-layout box needs, from the L2 side's strides (see the cost rules above). */
+function boxCommands(row: i32, px: i32, ch: i32, rows: i32, cols: i32, chans: i32): f64 {
+  // Dimensions inner to outer by stride (HWC: ch = 1; CHW: px = 1), single-element ones dropped.
+  const hwc = ch <= px;
+  const n0 = hwc ? chans : cols, s0 = hwc ? ch : px;
+  const n1 = hwc ? cols : rows, s1 = hwc ? px : row;
+  const n2 = hwc ? rows : chans, s2 = hwc ? row : ch;
+  if (n0 == 1 || n1 == 1 || n2 == 1) return 1; // at most two dimensions: one 1D or 2D command
+  // Three dimensions: one command unless the inner two do not form one contiguous run.
+  if (s0 == 1 && s1 == n0) return 1;
+  return <f64>n2;
+}
+
+/**
+ * Copies a rows x cols x chans box between an L2 view and an L1 view (`toL1` gives the direction)
+ * and counts it under `kind`. Returns an error code if either side leaves its region.
+ */
+export function dmaBox(
+  toL1: bool, kind: i32,
+  l2: usize, l2Row: i32, l2Px: i32, l2Ch: i32,
+  l1: usize, l1Row: i32, l1Px: i32, l1Ch: i32,
+  rows: i32, cols: i32, chans: i32,
+): i32 {
+  if (rows <= 0 || cols <= 0 || chans <= 0) return OK;
+  if (l1Check(l1, l1Row, l1Px, l1Ch, rows, cols, chans) != OK) return E_L1_RANGE;
+  if (l2 < l2Base || l2 + extent(l2Row, l2Px, l2Ch, rows, cols, chans) > l2Base + l2Size) return E_L2_RANGE;
+  const bytes = <f64>rows * <f64>cols * <f64>chans;
+  const changesLayout = chans > 1 && (l2Ch == 1) != (l1Ch == 1);
+  if (changesLayout) {
+    bump(C_COMMANDS, <f64>chans);
+    bump(C_CYCLES, <f64>chans * layoutCyclesPerChannel + Math.ceil(bytes / layoutBytesPerCycle));
+  } else {
+    const cmds = boxCommands(l2Row, l2Px, l2Ch, rows, cols, chans);
+    bump(C_COMMANDS, cmds);
+    bump(C_CYCLES, cmds * cyclesPerCommand + Math.ceil(bytes / bytesPerCycle));
+  }
+  if (toL1) bump(C_IN + (kind == K_OUTPUT ? K_INPUT : kind), bytes);
+  else bump(kind == K_OUTPUT ? C_L1_TO_L2_OUTPUT : C_OUT + kind, bytes);
+  // The copy itself, with memory.copy over whichever dimension is contiguous on both sides.
+  const src = toL1 ? l2 : l1;
+  const dst = toL1 ? l1 : l2;
+  const sRow = toL1 ? l2Row : l1Row, sPx = toL1 ? l2Px : l1Px, sCh = toL1 ? l2Ch : l1Ch;
+  const dRow = toL1 ? l1Row : l2Row, dPx = toL1 ? l1Px : l2Px, dCh = toL1 ? l1Ch : l2Ch;
+  if (sCh == 1 && dCh == 1) {
+    for (let y = 0; y < rows; y++) {
+      for (let x = 0; x < cols; x++) {
+        memory.copy(dst + <usize>(y * dRow + x * dPx), src + <usize>(y * sRow + x * sPx), <usize>chans);
+      }
+    }
+  } else if (sPx == 1 && dPx == 1) {
+    for (let c = 0; c < chans; c++) {
+      for (let y = 0; y < rows; y++) {
+        memory.copy(dst + <usize>(c * dCh + y * dRow), src + <usize>(c * sCh + y * sRow), <usize>cols);
+      }
+    }
+  } else {
+    for (let c = 0; c < chans; c++) {
+      for (let y = 0; y < rows; y++) {
+        for (let x = 0; x < cols; x++) {
+          store<u8>(dst + <usize>(c * dCh + y * dRow + x * dPx), load<u8>(src + <usize>(c * sCh + y * sRow + x * sPx)));
+        }
+      }
+    }
+  }
+  return OK;
+}
+
+/** Copies a contiguous run of `bytes` (weights or parameters) from L2 to L1: one 1D command. */
+export function dmaLinear(kind: i32, l2: usize, l1: usize, bytes: i32): i32 {
+  return dmaBox(true, kind, l2, bytes, bytes, 1, l1, bytes, bytes, 1, 1, 1, bytes);
+}
+
+/** Frees every L1 allocation (between the two layers of an unfused block); the peak is kept. */
+export function l1Reset(): void {
+  l1Top = 0;
+}
