@@ -102,15 +102,28 @@ export function l1Check(ptr: usize, row: i32, px: i32, ch: i32, rows: i32, cols:
 
 /** Commands a same-layout box needs, from the L2 side's strides (see the cost rules above). */
 function boxCommands(row: i32, px: i32, ch: i32, rows: i32, cols: i32, chans: i32): f64 {
-  // Dimensions inner to outer by stride (HWC: ch = 1; CHW: px = 1), single-element ones dropped.
+  // Dimensions inner to outer by stride (HWC: ch = 1; CHW: px = 1).
   const hwc = ch <= px;
-  const n0 = hwc ? chans : cols, s0 = hwc ? ch : px;
-  const n1 = hwc ? cols : rows, s1 = hwc ? px : row;
-  const n2 = hwc ? rows : chans, s2 = hwc ? row : ch;
-  if (n0 == 1 || n1 == 1 || n2 == 1) return 1; // at most two dimensions: one 1D or 2D command
-  // Three dimensions: one command unless the inner two do not form one contiguous run.
-  if (s0 == 1 && s1 == n0) return 1;
-  return <f64>n2;
+  let n0 = hwc ? chans : cols, s0 = hwc ? ch : px;
+  let n1 = hwc ? cols : rows, s1 = hwc ? px : row;
+  let n2 = hwc ? rows : chans, s2 = hwc ? row : ch;
+  // Drop single-element dimensions, keeping the others in order.
+  if (n1 == 1) { n1 = n2; s1 = s2; n2 = 1; }
+  if (n0 == 1) { n0 = n1; s0 = s1; n1 = n2; s1 = s2; n2 = 1; }
+  const m = (n0 > 1 ? 1 : 0) + (n1 > 1 ? 1 : 0) + (n2 > 1 ? 1 : 0);
+  // Merge the dimensions that continue one contiguous run (none if the innermost is strided:
+  // then each element is a one-byte run).
+  let k = 0;
+  if (m > 0 && s0 == 1) {
+    k = 1;
+    if (m > 1 && s1 == n0) {
+      k = 2;
+      if (m > 2 && s2 == n0 * n1) k = 3;
+    }
+  }
+  // One 2D command covers the run and the next dimension; each index beyond is a command.
+  if (m - k <= 1) return 1;
+  return k == 0 ? (m == 3 ? <f64>n1 * <f64>n2 : <f64>n1) : <f64>n2;
 }
 
 /**
@@ -127,7 +140,8 @@ export function dmaBox(
   if (l1Check(l1, l1Row, l1Px, l1Ch, rows, cols, chans) != OK) return E_L1_RANGE;
   if (l2 < l2Base || l2 + extent(l2Row, l2Px, l2Ch, rows, cols, chans) > l2Base + l2Size) return E_L2_RANGE;
   const bytes = <f64>rows * <f64>cols * <f64>chans;
-  const changesLayout = chans > 1 && (l2Ch == 1) != (l1Ch == 1);
+  // Channel-fastest on one side and not on the other: even a single channel is a byte-by-byte gather.
+  const changesLayout = (l2Ch == 1) != (l1Ch == 1);
   if (changesLayout) {
     bump(C_COMMANDS, <f64>chans);
     bump(C_CYCLES, <f64>chans * layoutCyclesPerChannel + Math.ceil(bytes / layoutBytesPerCycle));

@@ -1,37 +1,18 @@
 // dwpw: bit-exact int8 depthwise-separable convolution blocks, as deployed on ultra-low-power
 // microcontrollers, emulated in WebAssembly SIMD. See SPEC.md for the contract.
-import { createEngine, type Engine } from "./engine.js";
+import { defaultEngine } from "./runtime.js";
 import type { ConvOp, DepthwiseOp, PointwiseOp, Tensor } from "./types.js";
 import { planBlock, runBlock, type BlockOptions, type TransferReport } from "./scratchpad/index.js";
 
 export type * from "./types.js";
 export { Engine, createEngine } from "./engine.js";
+export { init, defaultEngine } from "./runtime.js";
+export { fusionReport, formatReport, bestFused } from "./report.js";
+export type { NetworkReport, BlockRow, ReportOptions } from "./report.js";
+export { mobilenetV1, mobilenetV2 } from "./networks/mobilenet.js";
 export { reference } from "./reference/index.js";
 export { padding, tfliteMultipliers, onnxScales } from "./quant.js";
 export { toLayout } from "./layout.js";
-
-let engine: Engine | null = null;
-let loading: Promise<void> | null = null;
-
-/** Loads the WebAssembly kernels (SIMD build when supported). Idempotent; concurrent calls share one load. */
-export function init(): Promise<void> {
-  loading ??= createEngine().then(
-    (e) => {
-      engine = e;
-    },
-    (err: unknown) => {
-      loading = null;
-      throw err;
-    },
-  );
-  return loading;
-}
-
-/** The engine `init()` loaded. */
-export function defaultEngine(): Engine {
-  if (!engine) throw new Error("dwpw: call `await init()` before running kernels");
-  return engine;
-}
 
 /** Depthwise KxK convolution on the WebAssembly kernels; output in the input's layout. */
 export function depthwise(input: Tensor, op: DepthwiseOp): Tensor {

@@ -24,13 +24,20 @@ export interface TransferCost {
 export function boxCost(l2: Strides, l1: Strides, rows: number, cols: number, chans: number, dma: DmaModel): TransferCost {
   if (rows <= 0 || cols <= 0 || chans <= 0) return { bytes: 0, commands: 0, cycles: 0 };
   const bytes = rows * cols * chans;
-  if (chans > 1 && (l2.ch === 1) !== (l1.ch === 1)) {
+  if ((l2.ch === 1) !== (l1.ch === 1)) {
     return { bytes, commands: chans, cycles: chans * dma.layoutCyclesPerChannel + Math.ceil(bytes / dma.layoutBytesPerCycle) };
   }
   const hwc = l2.ch <= l2.px;
-  const [n0, s0, n1, s1, n2] = hwc ? [chans, l2.ch, cols, l2.px, rows] : [cols, l2.px, rows, l2.row, chans];
-  let commands = 1;
-  if (n0 > 1 && n1 > 1 && n2 > 1 && !(s0 === 1 && s1 === n0)) commands = n2;
+  const all: Array<[number, number]> = hwc
+    ? [[chans, l2.ch], [cols, l2.px], [rows, l2.row]]
+    : [[cols, l2.px], [rows, l2.row], [chans, l2.ch]];
+  const dims = all.filter(([n]) => n > 1); // inner to outer
+  // The leading dimensions that form one contiguous run (none when the innermost is strided).
+  let k = 0;
+  let run = 1;
+  while (k < dims.length && (dims[k] as [number, number])[1] === run) run *= (dims[k++] as [number, number])[0];
+  // One 2D command covers the run and the next dimension; each index of the ones beyond is a command.
+  const commands = dims.slice(k + 1).reduce((p, [n]) => p * n, 1);
   return { bytes, commands, cycles: commands * dma.cyclesPerCommand + Math.ceil(bytes / dma.bytesPerCycle) };
 }
 

@@ -130,17 +130,18 @@ function slideWindow(mem: WebAssembly.Memory, ptr: number, layout: Layout, rows:
 function runDwpwRows(r: Run): number {
   const { m, blk, mem, s } = r;
   const { dw, pw } = blk;
-  const R = r.t.rows as number, Cb = r.t.outChannels as number;
+  const R = r.t.rows as number, Cb = r.t.outChannels as number, Cd = r.t.dwChannels as number;
   const C = dw.channels, W = dw.width, Wt = dw.outWidth, Co = pw.outChannels;
   const Lin = s.input as Layout, Lt = s.intermediate as Layout, Lout = s.output as Layout;
   const steps = slidingSteps(blk, R);
   const winRows = Math.max(...steps.map((st) => st.b - st.a));
-  const dwW = m.alloc(C * taps(dw)), dwP = m.alloc(C * paramBytesPerChannel(r.first.params));
+  const dwW = m.alloc(Cd * taps(dw)), dwP = m.alloc(Cd * paramBytesPerChannel(r.first.params));
   const pwW = m.alloc(Cb * C), pwP = m.alloc(Cb * paramBytesPerChannel(r.second.params));
   const win = m.alloc(winRows * W * C);
   const inter = m.alloc(R * Wt * C);
   const outBuf = buffers(m, mem, R * Wt * Cb);
-  m.loadLayer(r.first, 0, C, dwW, dwP, taps(dw));
+  const dwResident = Cd >= C;
+  if (dwResident) m.loadLayer(r.first, 0, C, dwW, dwP, taps(dw));
   const resident = Cb >= Co;
   if (resident) m.loadLayer(r.second, 0, Co, pwW, pwP, C);
   let tiles = 0;
@@ -151,7 +152,12 @@ function runDwpwRows(r: Run): number {
     const n = st.b - st.newA, rows = st.o1 - st.o0;
     m.box(true, "input", at(r.x, st.newA, 0), windowView(win, Lin, winRows, W, C, st.newA - st.a, 0), n, W, C);
     const mid = tile(inter, Lt, rows, Wt, C);
-    m.kernel(call(dw, st.b - st.a, C, C, st.padTop, st.padBottom), windowView(win, Lin, winRows, W, C, 0, 0), mid, dwW, r.first.hdr, r.scratch, rows, Wt);
+    for (let c0 = 0; c0 < C; c0 += Cd) {
+      const nd = Math.min(Cd, C - c0);
+      if (!dwResident) m.loadLayer(r.first, c0, nd, dwW, dwP, taps(dw));
+      const src = windowView(win, Lin, winRows, W, C, 0, c0);
+      m.kernel(call(dw, st.b - st.a, nd, nd, st.padTop, st.padBottom), src, at(mid, 0, c0), dwW, r.first.hdr, r.scratch, rows, Wt);
+    }
     for (let c0 = 0; c0 < Co; c0 += Cb) {
       const nb = Math.min(Cb, Co - c0);
       if (!resident) m.loadLayer(r.second, c0, nb, pwW, pwP, C);

@@ -50,7 +50,7 @@ export class Tally {
 
 /** Tile sizes of each family (the keys of `TransferReport.tiling`). */
 export const TILING_KEYS = {
-  dwpwRows: ["rows", "outChannels"],
+  dwpwRows: ["rows", "outChannels", "dwChannels"],
   pwdwRows: ["rows", "outChannels"],
   pwdwChannels: ["channels", "inputRows"],
   unfused: ["dwRows", "dwChannels", "pwRows", "pwOutChannels"],
@@ -97,18 +97,22 @@ interface FamilyPlan {
 
 function planDwpwRows(blk: Block, s: Schedule, t: Tiling, mem: ResolvedMemory, tally: Tally | null): FamilyPlan {
   const { dw, pw } = blk;
-  const { rows: R, outChannels: Cb } = t as { rows: number; outChannels: number };
+  const { rows: R, outChannels: Cb, dwChannels: Cd } = t as { rows: number; outChannels: number; dwChannels: number };
   const C = dw.channels, W = dw.width, Wt = dw.outWidth, Ht = dw.outHeight, Co = pw.outChannels;
   const Lin = s.input as Layout, Lout = s.output as Layout;
   // The input rows live in a sliding window: each step fetches only the rows it does not hold yet.
   const steps = slidingSteps(blk, R);
   const winRows = Math.max(...steps.map((st) => st.b - st.a));
   const pDw = paramBytesPerChannel(blk.firstParams), pPw = paramBytesPerChannel(blk.secondParams);
-  const buffers = [C * dw.kh * dw.kw, C * pDw, Cb * C, Cb * pPw, winRows * W * C, R * Wt * C, ...dbl(mem, R * Wt * Cb)];
+  const buffers = [Cd * dw.kh * dw.kw, Cd * pDw, Cb * C, Cb * pPw, winRows * W * C, R * Wt * C, ...dbl(mem, R * Wt * Cb)];
   const tiles = steps.length * Math.ceil(Co / Cb);
   if (!tally) return { buffers: [buffers], tiles };
-  tally.add(true, "weights", linearCost(C * dw.kh * dw.kw, mem.dma));
-  addParams(tally, blk.firstParams, C, mem);
+  // Depthwise weights stay resident when they fit whole, else stream per channel chunk and step.
+  const dwResident = Cd >= C;
+  if (dwResident) {
+    tally.add(true, "weights", linearCost(C * dw.kh * dw.kw, mem.dma));
+    addParams(tally, blk.firstParams, C, mem);
+  }
   const resident = Cb >= Co;
   if (resident) {
     tally.add(true, "weights", linearCost(Co * C, mem.dma));
@@ -118,6 +122,13 @@ function planDwpwRows(blk: Block, s: Schedule, t: Tiling, mem: ResolvedMemory, t
   for (const st of steps) {
     const n = st.b - st.newA;
     tally.add(true, "input", boxCost(stridesOf(Lin, dw.height, W, C), inL1, n, W, C, mem.dma));
+    if (!dwResident) {
+      for (let c0 = 0; c0 < C; c0 += Cd) {
+        const nd = Math.min(Cd, C - c0);
+        tally.add(true, "weights", linearCost(nd * dw.kh * dw.kw, mem.dma));
+        addParams(tally, blk.firstParams, nd, mem);
+      }
+    }
     for (let c0 = 0; c0 < Co; c0 += Cb) {
       const nb = Math.min(Cb, Co - c0);
       if (!resident) {
@@ -342,6 +353,11 @@ function candidates(blk: Block, sched: Schedule, forced: Tiling, maxRows: number
   const { dw, pw } = blk;
   switch (sched.family) {
     case "dwpwRows":
+      return {
+        rows: pick("rows", upTo(Math.min(maxRows, dw.outHeight))),
+        outChannels: pick("outChannels", tileCandidates(pw.outChannels)),
+        dwChannels: pick("dwChannels", tileCandidates(dw.channels)),
+      };
     case "pwdwRows":
       return {
         rows: pick("rows", upTo(Math.min(maxRows, dw.outHeight))),
@@ -371,6 +387,73 @@ function* combinations(c: Record<string, number[]>, keys: readonly string[]): Ge
     for (const v of c[keys[i] as string] as number[]) yield* rec(i + 1, { ...acc, [keys[i] as string]: v });
   };
   yield* rec(0, {});
+}
+
+/**
+ * The tilings worth scoring: every combination of all keys but the last, each with the largest
+ * value of the last key that fits. Every family's last key is a tile size that, the others fixed,
+ * never moves more bytes or costs more cycles when larger (fewer re-fetches, fewer commands).
+ */
+function* largestFitting(
+  c: Record<string, number[]>, keys: readonly string[], need: (t: Tiling) => number, fits: (t: Tiling, need: number) => boolean,
+): Generator<Tiling> {
+  const last = keys[keys.length - 1] as string;
+  const values = [...(c[last] as number[])].sort((a, b) => b - a);
+  for (const t of combinations(c, keys.slice(0, -1))) {
+    for (const v of values) {
+      const full = { ...t, [last]: v };
+      if (fits(full, need(full))) {
+        yield full;
+        break;
+      }
+    }
+  }
+}
+
+/** The tiling of one layer alone that moves the fewest activation bytes (then cycles, then tiles). */
+function bestLayerTiling(
+  blk: Block, which: "first" | "second", c: Record<string, number[]>, mem: ResolvedMemory,
+  fits: (t: Tiling, need: number) => boolean,
+): Tiling | null {
+  const keys = blk[which].kind === "depthwise" ? ["dwRows", "dwChannels"] : ["pwRows", "pwOutChannels"];
+  let b: { act: number; cycles: number; tiles: number; t: Tiling } | null = null;
+  const need = (t: Tiling) => l1Footprint(planLayerAlone(blk, which, t, mem, null).buffers);
+  for (const t of largestFitting(c, keys, need, fits)) {
+    const alone = planLayerAlone(blk, which, t, mem, null);
+    const tally = new Tally();
+    planLayerAlone(blk, which, t, mem, tally);
+    const act = tally.l2ToL1.input + tally.l2ToL1.intermediate + tally.l1ToL2.intermediate + tally.l1ToL2.output;
+    if (!b || act < b.act || (act === b.act && (tally.cycles < b.cycles || (tally.cycles === b.cycles && alone.tiles < b.tiles)))) {
+      b = { act, cycles: tally.cycles, tiles: alone.tiles, t };
+    }
+  }
+  return b?.t ?? null;
+}
+
+/** The DORY-style report of one layer of a block run alone (L2 to L2), best tiling; for network reports. */
+export function planLayer(blk: Block, which: "first" | "second", mem: ResolvedMemory): TransferReport {
+  const sched = parseSchedule("unfused");
+  const t = bestLayerTiling(blk, which, candidates(blk, sched, {}, 4), mem, (_t, need) => need <= mem.l1Usable);
+  if (!t) throw new L1OverflowError(`unfused ${which} layer`, Infinity, mem.l1Usable, {});
+  const tally = new Tally();
+  const alone = planLayerAlone(blk, which, t, mem, tally);
+  // Bytes read and written count as input and output of this lone layer, whatever its place in the block.
+  const input = tally.l2ToL1.input + tally.l2ToL1.intermediate;
+  const output = tally.l1ToL2.intermediate + tally.l1ToL2.output;
+  return {
+    schedule: "unfused",
+    l2ToL1: { input, intermediate: 0, weights: tally.l2ToL1.weights, params: tally.l2ToL1.params },
+    l1ToL2: { intermediate: 0, output },
+    activationBytes: input + output,
+    dmaCommands: tally.commands,
+    dmaCycles: tally.cycles,
+    tiles: alone.tiles,
+    peakL1Bytes: l1Footprint(alone.buffers),
+    tiling: t,
+    l2Bytes: 0,
+    fitsL2: true,
+    dma: mem.dmaName,
+  };
 }
 
 /** Raised when nothing fits: says by how many bytes the best attempt overflows L1. */
@@ -414,27 +497,11 @@ export function bestTiling(blk: Block, sched: Schedule, mem: ResolvedMemory, for
   const c = candidates(blk, sched, clamped, maxRows);
   if (sched.family === "unfused") {
     // The two layers are tiled independently: score each layer alone, then report them together.
-    const pick = (which: "first" | "second") => {
-      const keys = blk[which].kind === "depthwise" ? ["dwRows", "dwChannels"] : ["pwRows", "pwOutChannels"];
-      let b: { act: number; cycles: number; tiles: number; t: Tiling } | null = null;
-      for (const t of combinations(c, keys)) {
-        const layerAlone = planLayerAlone(blk, which, t, mem, null);
-        if (!fits(t, l1Footprint(layerAlone.buffers))) continue;
-        const tally = new Tally();
-        planLayerAlone(blk, which, t, mem, tally);
-        const act = tally.l2ToL1.input + tally.l2ToL1.intermediate + tally.l1ToL2.intermediate + tally.l1ToL2.output;
-        if (!b || act < b.act || (act === b.act && (tally.cycles < b.cycles || (tally.cycles === b.cycles && layerAlone.tiles < b.tiles)))) {
-          b = { act, cycles: tally.cycles, tiles: layerAlone.tiles, t };
-        }
-      }
-      return b?.t ?? null;
-    };
-    const first = pick("first");
-    const second = pick("second");
+    const first = bestLayerTiling(blk, "first", c, mem, fits);
+    const second = bestLayerTiling(blk, "second", c, mem, fits);
     if (first && second) best = planWith(blk, sched, { ...first, ...second }, mem);
   } else {
-    for (const t of combinations(c, keys)) {
-      if (!fits(t, l1Need(blk, sched, t, mem))) continue;
+    for (const t of largestFitting(c, keys, (t) => l1Need(blk, sched, t, mem), fits)) {
       const r = planWith(blk, sched, t, mem);
       if (!best || better(r, best)) best = r;
     }
