@@ -1,0 +1,68 @@
+// `dwpw report`: the fusion report of MobileNet networks on the GAP8 scratchpad model.
+import { init } from "../../runtime.js";
+import { fusionReport, formatReport } from "../../report.js";
+import { mobilenetV1, mobilenetV2, QUANT_SCHEMES, type NetworkSpec } from "../../networks/mobilenet.js";
+import { DMA_PRESETS } from "../../scratchpad/memory.js";
+import { choiceOpt, intOpt, onlyOptions, parseArgs, stringOpt, UsageError } from "../args.js";
+import type { Command } from "./index.js";
+
+const NETWORKS = ["mobilenet-v1", "mobilenet-v2"] as const;
+const OPTIONS = ["network", "alpha", "resolution", "padding", "scheme", "layout", "l1", "l1-usable", "l2", "dma", "double-buffer", "no-run", "json"];
+
+const usage = `usage: dwpw report [options]
+
+Unfused vs best fused L2<->L1 traffic of every depthwise-separable block, counted on the
+scratchpad model of GAP8, with the fused emulation checked byte for byte against the reference.
+
+  --network NAME     ${NETWORKS.join(" | ")} (repeatable as a comma list; default both)
+  --alpha A          width multiplier (default 1.0)
+  --resolution R     input resolution (default 224)
+  --padding P        symmetric | tf-same (default symmetric)
+  --scheme S         ${QUANT_SCHEMES.join(" | ")} (default tflite-double)
+  --layout L         HWC | CHW: the layout tensors keep in L2 (default HWC)
+  --l1 B             L1 bytes (default 64000)
+  --l1-usable B      L1 bytes usable by tiles (default 36700, or l1 - 27300)
+  --l2 B             L2 bytes (default 512000)
+  --dma NAME         ${Object.keys(DMA_PRESETS).join(" | ")} (default dory-gap8)
+  --double-buffer    double the tile buffers
+  --no-run           plan only (no emulation, no bit-exact check)
+  --json             print JSON instead of tables`;
+
+export const report: Command = {
+  summary: "fusion report (unfused vs best fused traffic) of MobileNetV1/V2 on the GAP8 model",
+  usage,
+  async run(argv) {
+    const args = parseArgs(argv, ["double-buffer", "no-run", "json"]);
+    onlyOptions(args, OPTIONS);
+    if (args.positionals.length) throw new UsageError(`unexpected argument ${args.positionals[0]}`);
+    const names = (stringOpt(args, "network") ?? NETWORKS.join(",")).split(",");
+    for (const n of names) if (!NETWORKS.includes(n as (typeof NETWORKS)[number])) throw new UsageError(`--network must be ${NETWORKS.join(" or ")}, got ${n}`);
+    const alpha = stringOpt(args, "alpha");
+    const netOptions = {
+      alpha: alpha === undefined ? undefined : Number(alpha),
+      resolution: intOpt(args, "resolution"),
+      padding: choiceOpt(args, "padding", ["symmetric", "tf-same"] as const),
+    };
+    const nets: NetworkSpec[] = names.map((n) => (n === "mobilenet-v1" ? mobilenetV1(netOptions) : mobilenetV2(netOptions)));
+    const memory = {
+      l1: intOpt(args, "l1"),
+      l1Usable: intOpt(args, "l1-usable"),
+      l2: intOpt(args, "l2"),
+      dma: choiceOpt(args, "dma", Object.keys(DMA_PRESETS) as Array<keyof typeof DMA_PRESETS>),
+      doubleBuffer: args.options.has("double-buffer") ? true : undefined,
+    };
+    const run = !args.options.has("no-run");
+    if (run) await init();
+    const reports = nets.map((net) =>
+      fusionReport(net, {
+        scheme: choiceOpt(args, "scheme", QUANT_SCHEMES),
+        layout: choiceOpt(args, "layout", ["HWC", "CHW"] as const),
+        memory: Object.fromEntries(Object.entries(memory).filter(([, v]) => v !== undefined)),
+        run,
+      }),
+    );
+    if (args.options.has("json")) console.log(JSON.stringify(reports, null, 2));
+    else console.log(reports.map(formatReport).join("\n\n"));
+    return reports.every((r) => r.bitExact !== false) ? 0 : 1;
+  },
+};
