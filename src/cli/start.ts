@@ -12,10 +12,10 @@
 // Options: --full    run all 26 layers in every combination too (about 2-2.5 minutes)
 //          --detail  print the per-layer table for every combination, not only the first
 //          --seed=N  seed of the random weights and inputs (default 1)
-import { depthwise, init, mobilenetV1, pointwise, reference } from "../index.js";
+import { check, depthwise, formatReport, fusionReport, init, mobilenetV1, mobilenetV2, pointwise, reference } from "../index.js";
 import type { ConvOp, Dtype, Layout, Tensor } from "../index.js";
 // The random-op builder is a helper for the main job and the benchmarks, not part of the package API.
-import { QUANT_SCHEMES, randomLayer, type LayerSpec, type QuantScheme } from "../networks/mobilenet.js";
+import { QUANT_SCHEMES, randomLayer, randomOp, type LayerSpec, type QuantScheme } from "../networks/mobilenet.js";
 
 // ---------------------------------------------------------------------------------------------
 // Shared context: options, the mismatch log and the verdict.
@@ -294,9 +294,51 @@ const kernelsVsReference: Section = async (ctx) => {
 };
 
 // ---------------------------------------------------------------------------------------------
+// ---------------------------------------------------------------------------------------------
+// Section 2: the paper's question on MobileNetV1/V2: how much L2<->L1 traffic does fusion save on
+// GAP8's memory, with every block emulated on the scratchpad model and checked byte for byte.
+
+async function fusedBlocks(ctx: Context): Promise<void> {
+  ctx.out("== 2. Fused depthwise-separable blocks on the GAP8 scratchpad model ==");
+  ctx.out("Per block: L2<->L1 activation bytes of the unfused deployment (each layer tiled alone, DORY style, the");
+  ctx.out("intermediate through L2) vs the best fused schedule; DMA commands and cycles (dory-gap8 model) unfused/fused;");
+  ctx.out("peak L1 of the chosen plan; whether the emulated block gave the reference's bytes. Counts come from the model.");
+  for (const net of [mobilenetV1(), mobilenetV2()]) {
+    ctx.out();
+    const r = fusionReport(net, { scheme: "tflite-double", layout: "HWC", seed: ctx.seed });
+    ctx.out(formatReport(r));
+    for (const b of r.blocks) {
+      ctx.checks++;
+      if (b.bitExact === false) ctx.failures.push(`${net.name} block ${b.block} (${b.schedule ?? "unfused"}): fused emulation differs from the reference`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Section 3: which layers the real GAP8 kernels (PULP-NN, the paper's fused kernels) would compute
+// wrongly, on MobileNetV1 with TF-SAME and with symmetric padding.
+
+async function deploymentCheck(ctx: Context): Promise<void> {
+  ctx.out("== 3. Deployment check: layers the real GAP8 kernels would not compute exactly ==");
+  for (const padding of ["tf-same", "symmetric"] as const) {
+    const net = mobilenetV1({ padding });
+    const layers = net.layers.map((l) => ({
+      name: l.name,
+      input: { height: l.height, width: l.width, channels: l.channels },
+      op: randomOp(l, { scheme: "pulp-bn", seed: ctx.seed }),
+    }));
+    for (const target of ["pulp-nn", "dory-fused"] as const) {
+      const findings = check(layers, { target }).filter((f) => f.severity !== "info");
+      ctx.out(`${net.name} (${padding} padding), target ${target}: ${findings.length === 0 ? "no findings" : `${findings.length} finding(s)`}`);
+      for (const f of findings) ctx.out(`  ${String(f.layer).padEnd(7)} ${f.rule}: ${f.message}
+          fix: ${f.fix}`);
+    }
+  }
+}
+
 // The sections of the main job, in order. Later sections (fused blocks, ...) are appended here.
 
-export const sections: Section[] = [kernelsVsReference];
+export const sections: Section[] = [kernelsVsReference, fusedBlocks, deploymentCheck];
 
 function parseArgs(argv: string[]): Pick<Context, "full" | "detail" | "seed"> {
   let full = false;
