@@ -61,6 +61,32 @@ function dtypeRange(dtype: Dtype): [number, number] {
   return dtype === "int8" ? [-128, 127] : [0, 255];
 }
 
+// The typed arrays' own accessors, read from %TypedArray%.prototype: a subclass or a Proxy can
+// override `length`, `buffer`, `byteOffset` and `byteLength`, these cannot be fooled.
+const TYPED_ARRAY_PROTO = Object.getPrototypeOf(Int8Array.prototype) as object;
+const intrinsic = (name: string) => Object.getOwnPropertyDescriptor(TYPED_ARRAY_PROTO, name)?.get as (this: unknown) => unknown;
+const TA_LENGTH = intrinsic("length");
+const TA_BUFFER = intrinsic("buffer");
+const TA_OFFSET = intrinsic("byteOffset");
+const TA_BYTES = intrinsic("byteLength");
+
+/**
+ * The element count of a genuine typed array whose public accessors agree with its internal
+ * state, or a TypeError naming `field`. The kernels copy `byteLength` bytes from `buffer` at
+ * `byteOffset`: an array that lies about any of them (a Proxy, an imitation, a subclass with a
+ * `length` getter) would otherwise make WebAssembly read bytes the previous call left behind.
+ */
+function honestLength(v: unknown, field: string): number {
+  try {
+    const a = v as Int8Array;
+    const n = TA_LENGTH.call(v) as number;
+    if (a.length === n && a.byteLength === TA_BYTES.call(v) && a.byteOffset === TA_OFFSET.call(v) && a.buffer === TA_BUFFER.call(v)) return n;
+  } catch {
+    // not a typed array at all: fall through
+  }
+  throw new TypeError(`${field} must be a plain typed array (not a Proxy, an imitation, or one whose length, buffer or offset accessors are overridden)`);
+}
+
 /** The dtype of a tensor's data, or a TypeError naming `field`. */
 export function dtypeOf(data: unknown, field: string): Dtype {
   if (data instanceof Int8Array) return "int8";
@@ -82,7 +108,7 @@ export function checkTensor(t: unknown, field = "input"): Dtype {
   checkInt(t.zeroPoint, `${field}.zeroPoint`, lo, hi);
   const n = h * w * c;
   if (n > MAX_ELEMENTS) throw new RangeError(`${field} has ${n} elements; at most ${MAX_ELEMENTS} are supported`);
-  const len = (t.data as Int8Array | Uint8Array).length;
+  const len = honestLength(t.data, `${field}.data`);
   if (len !== n) {
     throw new RangeError(`${field}.data has ${len} bytes but height*width*channels = ${h}*${w}*${c} = ${n}`);
   }
@@ -229,11 +255,14 @@ function checkRequant(
 
 function checkWeightsAndBias(op: Record<string, unknown>, f: string, wLen: number, n: number): { weights: Int8Array; bias: Int32Array | null } {
   if (!(op.weights instanceof Int8Array)) throw new TypeError(`${f}.weights must be an Int8Array`);
-  if (op.weights.length !== wLen) throw new RangeError(`${f}.weights has ${op.weights.length} entries; expected ${wLen}`);
+  if (wLen > MAX_ELEMENTS) throw new RangeError(`${f}.weights would have ${wLen} entries; at most ${MAX_ELEMENTS} are supported`);
+  const wl = honestLength(op.weights, `${f}.weights`);
+  if (wl !== wLen) throw new RangeError(`${f}.weights has ${wl} entries; expected ${wLen}`);
   const b = op.bias;
   if (b === undefined || b === null) return { weights: op.weights, bias: null };
   if (!(b instanceof Int32Array)) throw new TypeError(`${f}.bias must be an Int32Array or null`);
-  if (b.length !== n) throw new RangeError(`${f}.bias has ${b.length} entries; expected ${n} (one per output channel)`);
+  const bl = honestLength(b, `${f}.bias`);
+  if (bl !== n) throw new RangeError(`${f}.bias has ${bl} entries; expected ${n} (one per output channel)`);
   return { weights: op.weights, bias: b };
 }
 
@@ -268,6 +297,12 @@ export function layerOf(s: TensorShape, op: ConvOp, f = "op", inField = "input")
     const pw = w + pad.left + pad.right;
     if (kh > ph) throw new RangeError(`${f}.kernel[0] (${kh}) exceeds the padded input height (${ph}): the output would be empty`);
     if (kw > pw) throw new RangeError(`${f}.kernel[1] (${kw}) exceeds the padded input width (${pw}): the output would be empty`);
+    // The kernels widen the padded rows to int16 with the channels rounded up to 8 lanes; bounding
+    // that keeps their working memory (and its 32-bit size arithmetic) in range.
+    const lanes = ph * pw * (Math.ceil(c / 8) * 8);
+    if (lanes > MAX_ELEMENTS) {
+      throw new RangeError(`${f}.pad: the padded input ${ph}x${pw}x${c} is too large (at most ${MAX_ELEMENTS} elements, channels counted in multiples of 8)`);
+    }
     const outHeight = Math.floor((ph - kh) / sh) + 1;
     const outWidth = Math.floor((pw - kw) / sw) + 1;
     if (outHeight * outWidth * c > MAX_ELEMENTS) throw new RangeError(`${f}: output of ${outHeight}x${outWidth}x${c} is too large`);

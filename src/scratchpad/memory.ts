@@ -78,7 +78,7 @@ export function resolveMemory(m: Partial<MemoryConfig> = {}): ResolvedMemory {
   let dma: DmaModel;
   let dmaName: string;
   if (typeof d === "string") {
-    if (!(d in DMA_PRESETS)) throw new RangeError(`memory.dma must be one of ${Object.keys(DMA_PRESETS).join(", ")} or a DmaModel, got ${d}`);
+    if (!Object.hasOwn(DMA_PRESETS, d)) throw new RangeError(`memory.dma must be one of ${Object.keys(DMA_PRESETS).join(", ")} or a DmaModel, got ${d}`);
     dma = DMA_PRESETS[d as DmaPreset];
     dmaName = d;
   } else {

@@ -21,10 +21,18 @@ export class Arena {
     this.top = this.base;
   }
 
-  /** Reserves `bytes` bytes, 16-byte aligned, and returns their address. */
+  /**
+   * Reserves `bytes` bytes, 16-byte aligned, and returns their address. Sizes are plain numbers
+   * (no 32-bit bit tricks, which wrap at 2 GiB); a size that is not a non-negative integer (a
+   * negative one is a kernel's unsigned 32-bit size read back as signed, i.e. at least 2 GiB)
+   * is more than the memory can hold.
+   */
   alloc(bytes: number): number {
+    if (!Number.isSafeInteger(bytes) || bytes < 0 || bytes > MAX_MEMORY_BYTES) {
+      throw new RangeError(`this call needs a buffer of ${bytes < 0 ? bytes >>> 0 : bytes} bytes; at most ${MAX_MEMORY_BYTES} bytes of WebAssembly memory are available`);
+    }
     const p = this.top;
-    this.top = p + ((bytes + 15) & ~15);
+    this.top = p + Math.ceil(bytes / 16) * 16;
     return p;
   }
 
