@@ -1,5 +1,6 @@
 // The memory configuration of the scratchpad model: sizes of L1 and L2 and the DMA cost model.
 // Defaults are GAP8's (SPEC §5); every constant can be overridden.
+import { GAP8_FIT_DMA } from "../latency/fit.js";
 
 /** DMA cost constants. */
 export interface DmaModel {
@@ -17,11 +18,13 @@ export interface DmaModel {
  * Named DMA models. `dory-gap8`: what DORY's GAP8 target description declares (8 B/cycle,
  * 10 cycles per command); its byte-granular layout copies are taken at 1 B/cycle with the same
  * 10-cycle command cost. `match-gap9`: the paper group's GAP9 model (8 B/cycle, ~920 cycles per
- * command, layout copies at 1 B/cycle + 12 cycles per channel).
+ * command, layout copies at 1 B/cycle + 12 cycles per channel). `gap8-fit`: effective constants
+ * fitted to measured GAP8 layer times (src/latency/fit.ts).
  */
 export const DMA_PRESETS = {
   "dory-gap8": { bytesPerCycle: 8, cyclesPerCommand: 10, layoutBytesPerCycle: 1, layoutCyclesPerChannel: 10 },
   "match-gap9": { bytesPerCycle: 8, cyclesPerCommand: 920, layoutBytesPerCycle: 1, layoutCyclesPerChannel: 12 },
+  "gap8-fit": GAP8_FIT_DMA,
 } as const satisfies Record<string, DmaModel>;
 
 export type DmaPreset = keyof typeof DMA_PRESETS;
@@ -89,7 +92,8 @@ export function resolveMemory(m: Partial<MemoryConfig> = {}): ResolvedMemory {
       layoutBytesPerCycle: positiveFinite(d.layoutBytesPerCycle, "memory.dma.layoutBytesPerCycle", false),
       layoutCyclesPerChannel: positiveFinite(d.layoutCyclesPerChannel, "memory.dma.layoutCyclesPerChannel", true),
     };
-    dmaName = "custom";
+    // A preset passed as its object (e.g. GAP8_FIT_DMA) keeps its name.
+    dmaName = Object.entries(DMA_PRESETS).find(([, v]) => v === d)?.[0] ?? "custom";
   }
   if (m.doubleBuffer !== undefined && typeof m.doubleBuffer !== "boolean") throw new TypeError("memory.doubleBuffer must be a boolean");
   return { l1, l1Usable, l2, dma, dmaName, doubleBuffer: m.doubleBuffer ?? false };

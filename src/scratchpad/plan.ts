@@ -7,7 +7,12 @@ import type { ChannelParams } from "../wasm/params.js";
 import { paramBytesPerChannel, rowWindow, tileCandidates, type Block } from "./block.js";
 import { boxCost, linearCost, stridesOf, type TransferCost } from "./cost.js";
 import type { ResolvedMemory } from "./memory.js";
-import { schedule as parseSchedule, type Schedule } from "./schedules.js";
+import { schedule as parseSchedule, SCHEDULES, type Schedule } from "./schedules.js";
+import { resolveLatency, type LatencyOptions, type ResolvedLatency } from "../latency/model.js";
+import { estimateWith, layerEstimate, type LatencyEstimate } from "../latency/schedule.js";
+
+/** What the planner minimises: activation bytes moved (the default) or estimated cycles. */
+export type Objective = "bytes" | "cycles";
 
 /** The transfer report of SPEC §5. */
 export interface TransferReport {
@@ -28,6 +33,11 @@ export interface TransferReport {
   fitsL2: boolean;
   /** The DMA model the cycles are counted under. */
   dma: string;
+  /**
+   * Estimated cycles on GAP8's cluster (src/latency): present when planning by `objective: "cycles"`,
+   * or when `estimate: true` or `latency` options are given.
+   */
+  estimate?: LatencyEstimate;
 }
 
 export type Kind = "input" | "intermediate" | "weights" | "params" | "output";
@@ -142,8 +152,24 @@ function planDwpwRows(blk: Block, s: Schedule, t: Tiling, mem: ResolvedMemory, t
   return { buffers: [buffers], tiles };
 }
 
-/** Window bookkeeping of the pw-dw row schedules: which intermediate rows each step computes. */
-export function slidingSteps(blk: Block, R: number) {
+/** Sliding steps already computed, per block and rows per step (the tiling searches ask many times). */
+const slidingCache = new WeakMap<Block, Map<number, SlidingStep[]>>();
+
+export type SlidingStep = ReturnType<typeof rowSteps>[number] & { newA: number; kept: number; keepFrom: number };
+
+/**
+ * Window bookkeeping of the row schedules: which rows each step computes. The result is shared
+ * between calls with the same block and R: callers must not modify it.
+ */
+export function slidingSteps(blk: Block, R: number): SlidingStep[] {
+  let byRows = slidingCache.get(blk);
+  if (!byRows) slidingCache.set(blk, (byRows = new Map()));
+  let steps = byRows.get(R);
+  if (!steps) byRows.set(R, (steps = computeSlidingSteps(blk, R)));
+  return steps;
+}
+
+function computeSlidingSteps(blk: Block, R: number): SlidingStep[] {
   const steps = rowSteps(blk.dw.outHeight, R, blk.dw);
   let prevB = 0;
   return steps.map((st) => {
@@ -305,13 +331,13 @@ export function l2Footprint(blk: Block, sched: Schedule): number {
   );
 }
 
-/** The report of `sched` with tiling `t`, in closed form. */
-export function planWith(blk: Block, sched: Schedule, t: Tiling, mem: ResolvedMemory): TransferReport {
+/** The report of `sched` with tiling `t`, in closed form; with `latency`, its estimated cycles too. */
+export function planWith(blk: Block, sched: Schedule, t: Tiling, mem: ResolvedMemory, latency?: ResolvedLatency): TransferReport {
   const tally = new Tally();
   const f = FAMILY_PLANS[sched.family](blk, sched, t, mem, tally);
   const { l2ToL1, l1ToL2 } = tally;
   const l2Bytes = l2Footprint(blk, sched);
-  return {
+  const report: TransferReport = {
     schedule: sched.name,
     l2ToL1: { ...l2ToL1 },
     l1ToL2: { ...l1ToL2 },
@@ -325,6 +351,8 @@ export function planWith(blk: Block, sched: Schedule, t: Tiling, mem: ResolvedMe
     fitsL2: l2Bytes <= mem.l2,
     dma: mem.dmaName,
   };
+  if (latency) report.estimate = estimateWith(blk, sched, t, mem, tally.cycles, latency);
+  return report;
 }
 
 /** L1 bytes the tiling needs (the largest phase), without counting transfers. */
@@ -340,15 +368,24 @@ export function applicable(blk: Block, sched: Schedule): string | null {
   return null;
 }
 
-function better(a: TransferReport, b: TransferReport): boolean {
+function better(a: TransferReport, b: TransferReport, objective: Objective = "bytes"): boolean {
+  if (objective === "cycles") {
+    const ca = (a.estimate as LatencyEstimate).totalCycles, cb = (b.estimate as LatencyEstimate).totalCycles;
+    if (ca !== cb) return ca < cb;
+  }
   if (a.activationBytes !== b.activationBytes) return a.activationBytes < b.activationBytes;
   if (a.dmaCycles !== b.dmaCycles) return a.dmaCycles < b.dmaCycles;
   return a.tiles < b.tiles;
 }
 
-/** Candidate values of each tiling key, with forced values fixed. */
-function candidates(blk: Block, sched: Schedule, forced: Tiling, maxRows: number): Record<string, number[]> {
+/**
+ * Candidate values of each tiling key, with forced values fixed. For the cycles objective the
+ * pointwise row tiles also try multiples of 4 and 8 rows (the HoWo kernel's split is even there).
+ */
+function candidates(blk: Block, sched: Schedule, forced: Tiling, maxRows: number, objective: Objective = "bytes"): Record<string, number[]> {
   const pick = (key: string, all: number[]) => (key in forced ? [forced[key] as number] : all);
+  const even = (n: number, all: number[]) =>
+    objective === "cycles" ? [...new Set([...all, ...[4, 8, 12, 16, 24, 32].filter((v) => v <= n)])] : all;
   const upTo = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
   const { dw, pw } = blk;
   switch (sched.family) {
@@ -366,13 +403,13 @@ function candidates(blk: Block, sched: Schedule, forced: Tiling, maxRows: number
     case "pwdwChannels":
       return {
         channels: pick("channels", tileCandidates(pw.outChannels)),
-        inputRows: pick("inputRows", tileCandidates(pw.height)),
+        inputRows: pick("inputRows", even(pw.height, tileCandidates(pw.height))),
       };
     case "unfused":
       return {
         dwRows: pick("dwRows", tileCandidates(dw.outHeight)),
         dwChannels: pick("dwChannels", tileCandidates(dw.channels)),
-        pwRows: pick("pwRows", tileCandidates(pw.height)),
+        pwRows: pick("pwRows", even(pw.height, tileCandidates(pw.height))),
         pwOutChannels: pick("pwOutChannels", tileCandidates(pw.outChannels)),
       };
   }
@@ -410,37 +447,66 @@ function* largestFitting(
   }
 }
 
+/**
+ * The tilings the cycles objective scores: those of largestFitting, and with each the largest
+ * fitting multiples of 8 and of 4 of the last key (unless forced): smaller tiles that split evenly
+ * over the cluster's cores can be faster than the largest one.
+ */
+function* evenlySplit(
+  c: Record<string, number[]>, keys: readonly string[], need: (t: Tiling) => number, fits: (t: Tiling, need: number) => boolean,
+  forced: Tiling,
+): Generator<Tiling> {
+  const last = keys[keys.length - 1] as string;
+  for (const t of largestFitting(c, keys, need, fits)) {
+    yield t;
+    if (last in forced) continue;
+    const v = t[last] as number;
+    for (const e of new Set([Math.floor(v / 8) * 8, Math.floor(v / 4) * 4])) {
+      if (e < 1 || e >= v) continue;
+      const full = { ...t, [last]: e };
+      if (fits(full, need(full))) yield full;
+    }
+  }
+}
+
 /** The tiling of one layer alone that moves the fewest activation bytes (then cycles, then tiles). */
 function bestLayerTiling(
   blk: Block, which: "first" | "second", c: Record<string, number[]>, mem: ResolvedMemory,
-  fits: (t: Tiling, need: number) => boolean,
+  fits: (t: Tiling, need: number) => boolean, objective: Objective = "bytes", latency?: ResolvedLatency, forced: Tiling = {},
 ): Tiling | null {
   const keys = blk[which].kind === "depthwise" ? ["dwRows", "dwChannels"] : ["pwRows", "pwOutChannels"];
-  let b: { act: number; cycles: number; tiles: number; t: Tiling } | null = null;
+  let b: { est: number; act: number; cycles: number; tiles: number; t: Tiling } | null = null;
   const need = (t: Tiling) => l1Footprint(planLayerAlone(blk, which, t, mem, null).buffers);
-  for (const t of largestFitting(c, keys, need, fits)) {
+  const gen = objective === "cycles" ? evenlySplit(c, keys, need, fits, forced) : largestFitting(c, keys, need, fits);
+  for (const t of gen) {
     const alone = planLayerAlone(blk, which, t, mem, null);
     const tally = new Tally();
     planLayerAlone(blk, which, t, mem, tally);
     const act = tally.l2ToL1.input + tally.l2ToL1.intermediate + tally.l1ToL2.intermediate + tally.l1ToL2.output;
-    if (!b || act < b.act || (act === b.act && (tally.cycles < b.cycles || (tally.cycles === b.cycles && alone.tiles < b.tiles)))) {
-      b = { act, cycles: tally.cycles, tiles: alone.tiles, t };
+    // Under the bytes objective est is 0 for all, so the order is the original one.
+    const est = objective === "cycles" ? layerEstimate(blk, which, t, tally.cycles, latency as ResolvedLatency).totalCycles : 0;
+    if (!b || est < b.est || (est === b.est && (act < b.act || (act === b.act && (tally.cycles < b.cycles || (tally.cycles === b.cycles && alone.tiles < b.tiles)))))) {
+      b = { est, act, cycles: tally.cycles, tiles: alone.tiles, t };
     }
   }
   return b?.t ?? null;
 }
 
-/** The DORY-style report of one layer of a block run alone (L2 to L2), best tiling; for network reports. */
-export function planLayer(blk: Block, which: "first" | "second", mem: ResolvedMemory): TransferReport {
+/**
+ * The DORY-style report of one layer of a block run alone (L2 to L2), best tiling; for network
+ * reports. With `latency` the report carries its estimate; `objective: "cycles"` tiles for it.
+ */
+export function planLayer(blk: Block, which: "first" | "second", mem: ResolvedMemory, objective: Objective = "bytes", latency?: ResolvedLatency): TransferReport {
   const sched = parseSchedule("unfused");
-  const t = bestLayerTiling(blk, which, candidates(blk, sched, {}, 4), mem, (_t, need) => need <= mem.l1Usable);
+  const lat = objective === "cycles" ? (latency ?? resolveLatency(undefined, mem.doubleBuffer)) : latency;
+  const t = bestLayerTiling(blk, which, candidates(blk, sched, {}, 4, objective), mem, (_t, need) => need <= mem.l1Usable, objective, lat);
   if (!t) throw new L1OverflowError(`unfused ${which} layer`, Infinity, mem.l1Usable, {});
   const tally = new Tally();
   const alone = planLayerAlone(blk, which, t, mem, tally);
   // Bytes read and written count as input and output of this lone layer, whatever its place in the block.
   const input = tally.l2ToL1.input + tally.l2ToL1.intermediate;
   const output = tally.l1ToL2.intermediate + tally.l1ToL2.output;
-  return {
+  const report: TransferReport = {
     schedule: "unfused",
     l2ToL1: { input, intermediate: 0, weights: tally.l2ToL1.weights, params: tally.l2ToL1.params },
     l1ToL2: { intermediate: 0, output },
@@ -454,6 +520,8 @@ export function planLayer(blk: Block, which: "first" | "second", mem: ResolvedMe
     fitsL2: true,
     dma: mem.dmaName,
   };
+  if (lat) report.estimate = layerEstimate(blk, which, t, tally.cycles, lat);
+  return report;
 }
 
 /** Raised when nothing fits: says by how many bytes the best attempt overflows L1. */
@@ -478,10 +546,14 @@ function checkForced(sched: Schedule, forced: Tiling): void {
 
 /**
  * The best tiling of one schedule: fewest activation bytes, then fewest DMA cycles, among those
- * that fit the usable L1. Forced tile sizes are kept (and clamped to the tensor). Throws
- * L1OverflowError if none fits.
+ * that fit the usable L1 — or, with `objective: "cycles"`, fewest estimated cycles (then bytes).
+ * Forced tile sizes are kept (and clamped to the tensor). With `latency` (always for cycles) the
+ * report carries its estimate. Throws L1OverflowError if none fits.
  */
-export function bestTiling(blk: Block, sched: Schedule, mem: ResolvedMemory, forced: Tiling = {}, maxRows = 4): TransferReport {
+export function bestTiling(
+  blk: Block, sched: Schedule, mem: ResolvedMemory, forced: Tiling = {}, maxRows = 4, objective: Objective = "bytes", latency?: ResolvedLatency,
+): TransferReport {
+  const lat = objective === "cycles" ? (latency ?? resolveLatency(undefined, mem.doubleBuffer)) : latency;
   checkForced(sched, forced);
   const keys = TILING_KEYS[sched.family];
   const limits = tilingLimits(blk);
@@ -494,17 +566,36 @@ export function bestTiling(blk: Block, sched: Schedule, mem: ResolvedMemory, for
     if (!smallest || need < smallest.need) smallest = { need, t };
     return false;
   };
-  const c = candidates(blk, sched, clamped, maxRows);
+  const c = candidates(blk, sched, clamped, maxRows, objective);
   if (sched.family === "unfused") {
     // The two layers are tiled independently: score each layer alone, then report them together.
-    const first = bestLayerTiling(blk, "first", c, mem, fits);
-    const second = bestLayerTiling(blk, "second", c, mem, fits);
-    if (first && second) best = planWith(blk, sched, { ...first, ...second }, mem);
-  } else {
-    for (const t of largestFitting(c, keys, (t) => l1Need(blk, sched, t, mem), fits)) {
-      const r = planWith(blk, sched, t, mem);
-      if (!best || better(r, best)) best = r;
+    // If a layer cannot fit, the block needs at least that layer's smallest footprint.
+    const layer = (which: "first" | "second") => {
+      let least: { need: number; t: Tiling } | null = null;
+      const fitsLayer = (t: Tiling, need: number): boolean => {
+        if (need <= mem.l1Usable) return true;
+        if (!least || need < least.need) least = { need, t };
+        return false;
+      };
+      const t = bestLayerTiling(blk, which, c, mem, fitsLayer, objective, lat, clamped);
+      return { t, least: least as { need: number; t: Tiling } | null };
+    };
+    const first = layer("first");
+    const second = layer("second");
+    if (first.t && second.t) best = planWith(blk, sched, { ...first.t, ...second.t }, mem, lat);
+    else {
+      const failing = [first, second].filter((l) => !l.t && l.least).map((l) => l.least as { need: number; t: Tiling });
+      smallest = { need: Math.max(...failing.map((f) => f.need)), t: Object.assign({}, ...failing.map((f) => f.t)) };
     }
+  } else {
+    const need = (t: Tiling) => l1Need(blk, sched, t, mem);
+    const gen = objective === "cycles" ? evenlySplit(c, keys, need, fits, clamped) : largestFitting(c, keys, need, fits);
+    // Under the bytes objective the estimate (if asked for) is added to the winner only.
+    for (const t of gen) {
+      const r = planWith(blk, sched, t, mem, objective === "cycles" ? lat : undefined);
+      if (!best || better(r, best, objective)) best = r;
+    }
+    if (best && lat && !best.estimate) best = planWith(blk, sched, best.tiling, mem, lat);
   }
   if (best) return best;
   const s = smallest as { need: number; t: Tiling } | null;
@@ -533,32 +624,52 @@ export interface BlockOptions {
   tiling?: Tiling;
   /** Upper bound on intermediate rows per step of the fused row schedules (default 4, as in DORY's integration). */
   maxRowsPerStep?: number;
+  /**
+   * What schedule and tiling minimise: `"bytes"` (default: activation bytes moved, then DMA
+   * cycles) or `"cycles"` (the latency model's estimated total cycles, then bytes).
+   */
+  objective?: Objective;
+  /** Latency model options (compute constants, DMA overlap); giving them also attaches `estimate`. */
+  latency?: LatencyOptions;
+  /** Attach the estimated cycles (`report.estimate`) under the bytes objective too. */
+  estimate?: boolean;
+}
+
+/** The objective and latency options of `options`, checked; latency is undefined when not needed. */
+export function planObjective(options: BlockOptions, mem: ResolvedMemory): { objective: Objective; latency: ResolvedLatency | undefined } {
+  const objective = options.objective ?? "bytes";
+  if (objective !== "bytes" && objective !== "cycles") throw new RangeError(`options.objective must be "bytes" or "cycles", got ${String(objective)}`);
+  if (options.estimate !== undefined && typeof options.estimate !== "boolean") throw new TypeError("options.estimate must be a boolean");
+  const wanted = objective === "cycles" || options.estimate === true || options.latency !== undefined;
+  return { objective, latency: wanted ? resolveLatency(options.latency, mem.doubleBuffer) : undefined };
 }
 
 /**
  * Chooses the schedule: the named one, or among all that apply and fit, the one that moves the
- * fewest activation bytes (ties: fewest DMA cycles).
+ * fewest activation bytes (ties: fewest DMA cycles) — or, with `objective: "cycles"`, the one with
+ * the fewest estimated cycles.
  */
 export function choosePlan(blk: Block, mem: ResolvedMemory, options: BlockOptions): TransferReport {
   const maxRows = options.maxRowsPerStep ?? 4;
   if (!Number.isInteger(maxRows) || maxRows < 1) throw new RangeError(`options.maxRowsPerStep must be a positive integer, got ${maxRows}`);
+  const { objective, latency } = planObjective(options, mem);
   if (options.schedule !== undefined) {
     const sched = parseSchedule(options.schedule);
     const why = applicable(blk, sched);
     if (why) throw new RangeError(`options.schedule ${sched.name} does not apply to this block: ${why}`);
-    return bestTiling(blk, sched, mem, options.tiling ?? {}, maxRows);
+    return bestTiling(blk, sched, mem, options.tiling ?? {}, maxRows, objective, latency);
   }
   if (options.tiling !== undefined && Object.keys(options.tiling).length > 0) {
     throw new RangeError("options.tiling needs options.schedule: tile sizes mean different things in each schedule");
   }
   let best: TransferReport | null = null;
   let firstError: unknown = null;
-  for (const name of (["unfused"] as string[]).concat(fusedNames())) {
+  for (const name of SCHEDULES) {
     const sched = parseSchedule(name);
     if (applicable(blk, sched)) continue;
     try {
-      const r = bestTiling(blk, sched, mem, {}, maxRows);
-      if (!best || better(r, best)) best = r;
+      const r = bestTiling(blk, sched, mem, {}, maxRows, objective, latency);
+      if (!best || better(r, best, objective)) best = r;
     } catch (e) {
       if (!(e instanceof L1OverflowError)) throw e;
       firstError ??= e;
@@ -566,11 +677,4 @@ export function choosePlan(blk: Block, mem: ResolvedMemory, options: BlockOption
   }
   if (!best) throw firstError;
   return best;
-}
-
-function fusedNames(): string[] {
-  return [
-    "dw-pw/CHW-CHW-HWC/rows", "dw-pw/HWC-HWC-HWC/rows", "pw-dw/HWC-HWC-CHW/rows", "pw-dw/HWC-HWC-HWC/rows",
-    "pw-dw/HWC-HWC-CHW/channels", "pw-dw/HWC-HWC-HWC/channels", "pw-dw/CHW-CHW-CHW/channels",
-  ];
 }

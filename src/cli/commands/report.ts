@@ -1,4 +1,5 @@
-// `dwpw report`: the fusion report of MobileNet networks on the GAP8 scratchpad model.
+// `dwpw report`: the fusion report of MobileNet networks on the GAP8 scratchpad model, with the
+// estimated latency of the unfused deployment against the optimizer's plans.
 import { init } from "../../runtime.js";
 import { fusionReport, formatReport } from "../../report.js";
 import { mobilenetV1, mobilenetV2, QUANT_SCHEMES, type NetworkSpec } from "../../networks/mobilenet.js";
@@ -7,12 +8,18 @@ import { choiceOpt, intOpt, onlyOptions, parseArgs, stringOpt, UsageError } from
 import type { Command } from "./index.js";
 
 const NETWORKS = ["mobilenet-v1", "mobilenet-v2"] as const;
-const OPTIONS = ["network", "alpha", "resolution", "padding", "scheme", "layout", "l1", "l1-usable", "l2", "dma", "double-buffer", "no-run", "json"];
+const OPTIONS = [
+  "network", "alpha", "resolution", "padding", "scheme", "layout", "l1", "l1-usable", "l2", "dma", "double-buffer", "no-run", "json",
+  "objective", "overlap", "no-latency",
+];
+/** DMA models by name: the memory presets and the constants fitted to GAP8 measurements. */
+const DMA_NAMES = Object.keys(DMA_PRESETS) as Array<keyof typeof DMA_PRESETS>;
 
 const usage = `usage: dwpw report [options]
 
 Unfused vs best fused L2<->L1 traffic of every depthwise-separable block, counted on the
-scratchpad model of GAP8, with the fused emulation checked byte for byte against the reference.
+scratchpad model of GAP8, with the fused emulation checked byte for byte against the reference;
+then the estimated GAP8 cycles per block and end to end, unfused against the optimized plans.
 
   --network NAME     ${NETWORKS.join(" | ")} (repeatable as a comma list; default both)
   --alpha A          width multiplier (default 1.0)
@@ -23,8 +30,12 @@ scratchpad model of GAP8, with the fused emulation checked byte for byte against
   --l1 B             L1 bytes (default 64000)
   --l1-usable B      L1 bytes usable by tiles (default 36700, or l1 - 27300)
   --l2 B             L2 bytes (default 512000)
-  --dma NAME         ${Object.keys(DMA_PRESETS).join(" | ")} (default dory-gap8)
+  --dma NAME         ${DMA_NAMES.join(" | ")} (default dory-gap8; gap8-fit: fitted to
+                     measured GAP8 layers, see src/latency/calibrate.ts)
   --double-buffer    double the tile buffers
+  --objective O      cycles | bytes: what the optimized plans minimise (default cycles)
+  --overlap          estimate with transfers overlapping compute (needs --double-buffer)
+  --no-latency       leave out the latency section
   --no-run           plan only (no emulation, no bit-exact check)
   --json             print JSON instead of tables`;
 
@@ -32,7 +43,7 @@ export const report: Command = {
   summary: "fusion report (unfused vs best fused traffic) of MobileNetV1/V2 on the GAP8 model",
   usage,
   async run(argv) {
-    const args = parseArgs(argv, ["double-buffer", "no-run", "json"]);
+    const args = parseArgs(argv, ["double-buffer", "no-run", "json", "overlap", "no-latency"]);
     onlyOptions(args, OPTIONS);
     if (args.positionals.length) throw new UsageError(`unexpected argument ${args.positionals[0]}`);
     const names = (stringOpt(args, "network") ?? NETWORKS.join(",")).split(",");
@@ -48,9 +59,13 @@ export const report: Command = {
       l1: intOpt(args, "l1"),
       l1Usable: intOpt(args, "l1-usable"),
       l2: intOpt(args, "l2"),
-      dma: choiceOpt(args, "dma", Object.keys(DMA_PRESETS) as Array<keyof typeof DMA_PRESETS>),
+      dma: choiceOpt(args, "dma", DMA_NAMES),
       doubleBuffer: args.options.has("double-buffer") ? true : undefined,
     };
+    const overlap = args.options.has("overlap");
+    if (overlap && !memory.doubleBuffer) throw new UsageError("--overlap needs --double-buffer (the second buffer the next tile's transfer fills)");
+    if (overlap && args.options.has("no-latency")) throw new UsageError("--overlap and --no-latency contradict each other");
+    const objective = choiceOpt(args, "objective", ["cycles", "bytes"] as const);
     const run = !args.options.has("no-run");
     if (run) await init();
     const reports = nets.map((net) =>
@@ -59,6 +74,8 @@ export const report: Command = {
         layout: choiceOpt(args, "layout", ["HWC", "CHW"] as const),
         memory: Object.fromEntries(Object.entries(memory).filter(([, v]) => v !== undefined)),
         run,
+        latency: args.options.has("no-latency") ? false : { overlap },
+        objective,
       }),
     );
     if (args.options.has("json")) console.log(JSON.stringify(reports, null, 2));
@@ -66,3 +83,4 @@ export const report: Command = {
     return reports.every((r) => r.bitExact !== false) ? 0 : 1;
   },
 };
+
