@@ -129,6 +129,8 @@ export class Engine {
 
 /** Makes a new engine. `simd: false` forces the scalar build; by default SIMD is used if supported. */
 export async function createEngine(options: { simd?: boolean } = {}): Promise<Engine> {
+  if (typeof options !== "object" || options === null) throw new TypeError("options must be an object");
+  if (options.simd !== undefined && typeof options.simd !== "boolean") throw new TypeError("options.simd must be a boolean");
   const simd = options.simd ?? simdSupported();
   if (simd && !simdSupported()) throw new RangeError("options.simd: this WebAssembly engine has no SIMD support");
   return new Engine(await instantiate(simd), simd);

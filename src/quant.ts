@@ -20,6 +20,8 @@ function checkScale(v: unknown, field: string, allowZero: boolean): number {
 
 /** The scales rounded to float32 (SPEC: each is a float32 value), checked, weights as an array. */
 function float32Scales(scales: Scales): { input: number; weights: number[]; output: number } {
+  if (typeof scales !== "object" || scales === null) throw new TypeError("scales must be { input, weights, output }");
+  if (scales.weights === null || typeof scales.weights !== "object") throw new TypeError("scales.weights must be an array of numbers");
   const input = checkScale(scales.input, "scales.input", true);
   const output = checkScale(scales.output, "scales.output", false);
   const weights = Array.from(scales.weights, (w, i) => checkScale(w, `scales.weights[${i}]`, true));
@@ -84,11 +86,15 @@ export function tfliteMultipliers(
   scales: Scales,
   rounding: "double" | "single" = "double",
 ): { multiplier: Int32Array; shift: Int32Array } {
+  if (rounding !== "double" && rounding !== "single") throw new RangeError(`rounding must be "double" or "single", got ${String(rounding)}`);
   const { input, weights, output } = float32Scales(scales);
   const multiplier = new Int32Array(weights.length);
   const shift = new Int32Array(weights.length);
   weights.forEach((w, c) => {
-    [multiplier[c], shift[c]] = quantizeMultiplier((input * w) / output, rounding);
+    const [m, s] = quantizeMultiplier((input * w) / output, rounding);
+    // TFLite's kernels shift left by at most 30: a larger ratio has no valid (M, shift).
+    if (s > 30) throw new RangeError(`scales: input*weights[${c}]/output = ${(input * w) / output} needs shift ${s}; at most 30 is possible`);
+    [multiplier[c], shift[c]] = [m, s];
   });
   return { multiplier, shift };
 }
@@ -100,7 +106,11 @@ export function tfliteMultipliers(
  */
 export function onnxScales(scales: Scales): Float32Array {
   const { input, weights, output } = float32Scales(scales);
-  return Float32Array.from(weights, (w) => Math.fround(Math.fround(input * w) / output));
+  return Float32Array.from(weights, (w, c) => {
+    const v = Math.fround(Math.fround(input * w) / output);
+    if (!Number.isFinite(v)) throw new RangeError(`scales: input*weights[${c}]/output overflows float32`);
+    return v;
+  });
 }
 
 /** A `tflite` requant from real scales; `min`/`max` are the fused activation range. */
@@ -119,6 +129,17 @@ export function requantOnnx(scales: Scales, output: { zeroPoint: number; dtype: 
   return { scheme: "onnx", scale: onnxScales(scales), outputZeroPoint: output.zeroPoint, min, max };
 }
 
+function positive(v: unknown, field: string): number {
+  if (typeof v !== "number") throw new TypeError(`${field} must be a number`);
+  if (!Number.isInteger(v) || v < 1) throw new RangeError(`${field} must be a positive integer, got ${v}`);
+  return v;
+}
+
+function pair(v: unknown, field: string): [number, number] {
+  if (!Array.isArray(v) || v.length !== 2) throw new TypeError(`${field} must be a [height, width] pair`);
+  return [positive(v[0], `${field}[0]`), positive(v[1], `${field}[1]`)];
+}
+
 function sameUpper(size: number, k: number, s: number): [before: number, after: number] {
   const total = Math.max((Math.ceil(size / s) - 1) * s + k - size, 0);
   const before = Math.floor(total / 2);
@@ -129,8 +150,11 @@ function sameUpper(size: number, k: number, s: number): [before: number, after: 
 export const padding = {
   /** TF `SAME` / ONNX `SAME_UPPER`: output `ceil(in / stride)`, the odd pad pixel at the end. */
   same(inputHW: [number, number], kernel: [number, number], stride: [number, number]): Padding {
-    const [top, bottom] = sameUpper(inputHW[0], kernel[0], stride[0]);
-    const [left, right] = sameUpper(inputHW[1], kernel[1], stride[1]);
+    const [h, w] = pair(inputHW, "inputHW");
+    const [kh, kw] = pair(kernel, "kernel");
+    const [sh, sw] = pair(stride, "stride");
+    const [top, bottom] = sameUpper(h, kh, sh);
+    const [left, right] = sameUpper(w, kw, sw);
     return { top, left, bottom, right };
   },
   /** TF / ONNX `VALID`: no padding. */
@@ -139,6 +163,8 @@ export const padding = {
   },
   /** `p` pixels on every side. */
   symmetric(p: number): Padding {
+    if (typeof p !== "number") throw new TypeError("p must be a number");
+    if (!Number.isInteger(p) || p < 0) throw new RangeError(`p must be a non-negative integer, got ${p}`);
     return { top: p, left: p, bottom: p, right: p };
   },
 };

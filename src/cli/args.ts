@@ -10,8 +10,11 @@ export interface ParsedArgs {
   options: Map<string, string | true>;
 }
 
-/** Splits argv into positionals and options; `flags` names the options that take no value. */
-export function parseArgs(argv: string[], flags: readonly string[] = []): ParsedArgs {
+/**
+ * Splits argv into positionals and options; `flags` names the options that take no value. With
+ * `known` (every option, flags included), an unknown option is rejected where it appears.
+ */
+export function parseArgs(argv: string[], flags: readonly string[] = [], known?: readonly string[]): ParsedArgs {
   const positionals: string[] = [];
   const options = new Map<string, string | true>();
   for (let i = 0; i < argv.length; i++) {
@@ -22,6 +25,8 @@ export function parseArgs(argv: string[], flags: readonly string[] = []): Parsed
     }
     const eq = a.indexOf("=");
     const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
+    if (known && !known.includes(name)) throw new UsageError(`unknown option --${name} (known: ${known.map((o) => "--" + o).join(", ")})`);
+    if (eq > 0 && flags.includes(name)) throw new UsageError(`--${name} takes no value`);
     if (eq > 0) options.set(name, a.slice(eq + 1));
     else if (flags.includes(name)) options.set(name, true);
     else {

@@ -6,7 +6,8 @@ import { accumulatorBias, requantize } from "./requant.js";
 
 /** Depthwise KxK convolution (depth multiplier 1) computed tap by tap; output in the input's layout. */
 export function depthwise(input: Tensor, op: DepthwiseOp): Tensor {
-  return depthwiseLayer(input.data, checkDepthwise(input, op));
+  const layer = checkDepthwise(input, op); // validate before touching input.data
+  return depthwiseLayer(input.data, layer);
 }
 
 /** The loops of `depthwise` on an already validated layer. */

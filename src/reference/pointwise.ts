@@ -6,7 +6,8 @@ import { accumulatorBias, requantize } from "./requant.js";
 
 /** Pointwise convolution, weights `[Cout][Cin]`; output in the input's layout. */
 export function pointwise(input: Tensor, op: PointwiseOp): Tensor {
-  return pointwiseLayer(input.data, checkPointwise(input, op));
+  const layer = checkPointwise(input, op); // validate before touching input.data
+  return pointwiseLayer(input.data, layer);
 }
 
 /** The loops of `pointwise` on an already validated layer. */

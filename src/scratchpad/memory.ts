@@ -74,7 +74,10 @@ export function resolveMemory(m: Partial<MemoryConfig> = {}): ResolvedMemory {
   if (typeof m !== "object" || m === null) throw new TypeError("options.memory must be an object");
   const l1 = positiveInt(m.l1 ?? GAP8_MEMORY.l1, "memory.l1");
   const reserve = GAP8_MEMORY.l1 - GAP8_MEMORY.l1Usable;
-  const l1Usable = positiveInt(m.l1Usable ?? Math.max(l1 - reserve, 1), "memory.l1Usable");
+  if (m.l1Usable === undefined && l1 <= reserve) {
+    throw new RangeError(`memory.l1 (${l1}) leaves no room for tiles after the ${reserve} B kept for the cores' stacks; set memory.l1Usable too`);
+  }
+  const l1Usable = positiveInt(m.l1Usable ?? l1 - reserve, "memory.l1Usable");
   if (l1Usable > l1) throw new RangeError(`memory.l1Usable (${l1Usable}) exceeds memory.l1 (${l1})`);
   const l2 = positiveInt(m.l2 ?? GAP8_MEMORY.l2, "memory.l2");
   const d = m.dma ?? GAP8_MEMORY.dma;

@@ -43,7 +43,7 @@ export const report: Command = {
   summary: "fusion report (unfused vs best fused traffic) of MobileNetV1/V2 on the GAP8 model",
   usage,
   async run(argv) {
-    const args = parseArgs(argv, ["double-buffer", "no-run", "json", "overlap", "no-latency"]);
+    const args = parseArgs(argv, ["double-buffer", "no-run", "json", "overlap", "no-latency"], OPTIONS);
     onlyOptions(args, OPTIONS);
     if (args.positionals.length) throw new UsageError(`unexpected argument ${args.positionals[0]}`);
     const names = (stringOpt(args, "network") ?? NETWORKS.join(",")).split(",");
