@@ -45,3 +45,11 @@ export function block(input: Tensor, ops: [ConvOp, ConvOp], options?: BlockOptio
 export function plan(input: Tensor, ops: [ConvOp, ConvOp], options?: BlockOptions): TransferReport {
   return planBlock(input, ops, options);
 }
+
+// ONNX import and the network runner (issue 5).
+export { loadOnnx, OnnxError, UnsupportedOpError } from "./onnx/index.js";
+export type { LoadOptions, ImportOptions } from "./onnx/index.js";
+export { Network, ADD_ROUNDINGS } from "./network/index.js";
+export type { AddRounding, BlockRun, BlockUnit, InputValue, Layer, LayerKind, LayerOutput, NetworkCheck, NetworkGraph, NetworkInput, NetworkValue, QParams, RunOptions, RunResult, ValueSpec } from "./network/index.js";
+export { U8S8_MODES } from "./network/index.js";
+export type { U8S8Mode } from "./network/index.js";

@@ -7,7 +7,7 @@ const utf8 = new TextEncoder();
 /** ONNX TensorProto.DataType values used here. */
 export const DataType = Object.freeze({ FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7 });
 
-const AttrType = Object.freeze({ FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, INTS: 7 });
+const AttrType = Object.freeze({ FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, INTS: 7 });
 
 /** Base-128 varint of an int64 (negative numbers as 10-byte two's complement). */
 function varint(n) {
@@ -77,6 +77,21 @@ export function attrInt(name, i) {
   return new Writer().string(1, name).int(20, AttrType.INT).int(3, i).finish();
 }
 
+/** AttributeProto of type FLOAT. */
+export function attrFloat(name, f) {
+  return new Writer().string(1, name).int(20, AttrType.FLOAT).float(2, f).finish();
+}
+
+/** AttributeProto of type STRING. */
+export function attrString(name, s) {
+  return new Writer().string(1, name).int(20, AttrType.STRING).string(4, s).finish();
+}
+
+/** AttributeProto of type TENSOR (e.g. a Constant node's `value`). */
+export function attrTensor(name, tensorBytes) {
+  return new Writer().string(1, name).int(20, AttrType.TENSOR).bytes(5, tensorBytes).finish();
+}
+
 /** AttributeProto of type INTS. */
 export function attrInts(name, ints) {
   const w = new Writer().string(1, name).int(20, AttrType.INTS);
@@ -84,21 +99,25 @@ export function attrInts(name, ints) {
   return w.finish();
 }
 
-/** NodeProto; `inputs` may contain "" for an omitted optional input. */
-export function node(opType, inputs, outputs, attributes = [], name = "") {
+/** NodeProto; `inputs` may contain "" for an omitted optional input; `domain` e.g. "com.microsoft". */
+export function node(opType, inputs, outputs, attributes = [], name = "", domain = "") {
   const w = new Writer();
   for (const s of inputs) w.string(1, s);
   for (const s of outputs) w.string(2, s);
   if (name) w.string(3, name);
   w.string(4, opType);
   for (const a of attributes) w.bytes(5, a);
+  if (domain) w.string(7, domain);
   return w.finish();
 }
 
-/** ValueInfoProto for a dense tensor of fixed shape. */
+/** ValueInfoProto for a dense tensor; a string entry of `shape` is a symbolic dim (dim_param). */
 export function valueInfo(name, elemType, shape) {
   const dims = new Writer();
-  for (const d of shape) dims.bytes(1, new Writer().int(1, d).finish()); // TensorShapeProto.dim{dim_value}
+  for (const d of shape) {
+    // TensorShapeProto.dim{dim_value | dim_param}
+    dims.bytes(1, typeof d === "string" ? new Writer().string(2, d).finish() : new Writer().int(1, d).finish());
+  }
   const tensorType = new Writer().int(1, elemType).bytes(2, dims.finish()).finish(); // TypeProto.Tensor
   const type = new Writer().bytes(1, tensorType).finish(); // TypeProto.tensor_type
   return new Writer().string(1, name).bytes(2, type).finish();
@@ -115,13 +134,15 @@ export function graph({ name, nodes, initializers, inputs, outputs }) {
   return w.finish();
 }
 
-/** ModelProto importing the default ("ai.onnx") opset at `opset`. */
-export function model({ graph: g, opset, irVersion = 7, producer = "dwpw make-fixtures" }) {
-  const opsetId = new Writer().string(1, "").int(2, opset).finish();
-  return new Writer()
+/** ModelProto importing the default ("ai.onnx") opset at `opset`, plus `extraOpsets`
+ * (e.g. `[{ domain: "com.microsoft", version: 1 }]`). */
+export function model({ graph: g, opset, irVersion = 7, producer = "dwpw make-fixtures", extraOpsets = [] }) {
+  const w = new Writer()
     .int(1, irVersion) // ir_version
     .string(2, producer) // producer_name
-    .bytes(7, g) // graph
-    .bytes(8, opsetId) // opset_import
-    .finish();
+    .bytes(7, g); // graph
+  for (const { domain, version } of [{ domain: "", version: opset }, ...extraOpsets]) {
+    w.bytes(8, new Writer().string(1, domain).int(2, version).finish()); // opset_import
+  }
+  return w.finish();
 }

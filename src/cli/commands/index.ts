@@ -1,5 +1,8 @@
 // The dwpw CLI's commands. Each lives in its own file and registers here.
 import { report } from "./report.js";
+import { run } from "./run.js";
+import { plan } from "./plan.js";
+import { check } from "./check.js";
 
 export interface Command {
   /** One line for `dwpw help`. */
@@ -12,4 +15,7 @@ export interface Command {
 
 export const COMMANDS: Record<string, Command> = {
   report,
+  run,
+  plan,
+  check,
 };

@@ -1,0 +1,98 @@
+// The report worker. Plans every block (all candidates, streamed block by block so the chart
+// fills as it goes), then emulates the blocks on the scratchpad model and compares their bytes
+// with the reference, taking the library's own rows for the final numbers:
+//  - a MobileNet preset: `fusionReport` block by block with emulation, as `dwpw report` runs it;
+//  - an ONNX model: `planNetwork`, then the network run with its blocks on the model against the
+//    reference run, as `dwpw plan --run` does.
+import { init, defaultEngine } from "../src/runtime.js";
+import { fusionReport, type BlockRow } from "../src/report.js";
+import { mobilenetV1, mobilenetV2, type NetworkSpec } from "../src/networks/mobilenet.js";
+import { loadOnnx } from "../src/onnx/index.js";
+import { planNetwork } from "../src/network/plan.js";
+import type { Network } from "../src/network/network.js";
+import { resolveMemory } from "../src/scratchpad/memory.js";
+import { planOnnxUnit, planPresetBlock, type BlockPlan } from "./candidates.js";
+import type { FromWorker, Job } from "./protocol.js";
+
+const post = (m: FromWorker) => postMessage(m);
+
+/** Whether the library's row says what the page's plan says. */
+const agrees = (row: BlockRow, p: BlockPlan) =>
+  row.unfused.activationBytes === p.unfused &&
+  (row.fused ?? row.unfused).activationBytes === p.deployed &&
+  row.schedule === (p.chosen === null ? null : p.candidates[p.chosen]!.schedule);
+
+function start(name: string, blocks: number, job: Job): void {
+  const mem = resolveMemory(job.memory);
+  post({ type: "start", network: name, blocks, memory: { l1: mem.l1, l1Usable: mem.l1Usable, l2: mem.l2, dma: mem.dmaName, doubleBuffer: mem.doubleBuffer } });
+}
+
+function runPreset(job: Job, net: NetworkSpec): void {
+  start(net.name, net.blocks.length, job);
+  const options = { scheme: job.scheme, layout: job.layout, memory: job.memory };
+  const plans = net.blocks.map((b) => {
+    const plan = planPresetBlock(b, options, defaultEngine());
+    post({ type: "plan", plan });
+    return plan;
+  });
+  for (const [i, b] of net.blocks.entries()) {
+    // The network cut down to one block: the report seeds each layer by its name, so the row is the full report's.
+    const row = fusionReport({ ...net, blocks: [b], layers: b.layers }, { ...options, run: true }).blocks[0]!;
+    post({ type: "checked", row, agrees: agrees(row, plans[i]!) });
+  }
+}
+
+/** A seeded input for every graph input (raw NCHW values; bit-exactness holds for any input). */
+function seededInput(net: Network): Record<string, Float32Array | Int8Array | Uint8Array> {
+  let s = 0x9e3779b9;
+  const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const out: Record<string, Float32Array | Int8Array | Uint8Array> = {};
+  for (const i of net.inputs) {
+    const n = i.shape.reduce((a, b) => a * b, 1);
+    if (!i.quant) out[i.name] = Float32Array.from({ length: n }, () => Math.fround(next() * 2 - 1));
+    else if (i.quant.dtype === "int8") out[i.name] = Int8Array.from({ length: n }, () => Math.floor(next() * 256) - 128);
+    else out[i.name] = Uint8Array.from({ length: n }, () => Math.floor(next() * 256));
+  }
+  return out;
+}
+
+function runOnnx(job: Job, name: string, bytes: ArrayBuffer): void {
+  const net = loadOnnx(new Uint8Array(bytes));
+  const { report, plans: units } = planNetwork(net.graph, { memory: job.memory, layout: job.layout });
+  start(`${name} (${net.name})`, units.length, job);
+  if (units.length === 0) throw new Error(`${name}: no depthwise-separable block (dw+pw, pw+dw or expand/dw/project) to plan`);
+  const plans = units.map((u) => {
+    const plan = planOnnxUnit(net.graph, u.unit, job.layout, job.memory);
+    post({ type: "plan", plan });
+    return plan;
+  });
+  const input = seededInput(net);
+  let last = 0;
+  const progress = (what: string) => (done: number, total: number) => {
+    if (performance.now() - last < 200) return;
+    last = performance.now();
+    post({ type: "progress", text: `${what}: layer ${done}/${total}` });
+  };
+  const onModel = net.run(input, { blocks: { memory: job.memory }, layout: job.layout, layers: true, onLayer: progress("Emulating the blocks on the scratchpad model") });
+  const onRef = net.run(input, { engine: "reference", layout: job.layout, layers: true, onLayer: progress("Running the reference") });
+  const got = new Map(onModel.layers!.map((l) => [l.output.name, l.output.data]));
+  const want = new Map(onRef.layers!.map((l) => [l.output.name, l.output.data]));
+  units.forEach((u, i) => {
+    const out = u.unit.layers[u.unit.layers.length - 1]!.output;
+    const a = got.get(out), b = want.get(out);
+    const row = { ...report.blocks[i]!, bitExact: !!a && !!b && a.length === b.length && a.every((v, k) => v === b[k]) };
+    post({ type: "checked", row, agrees: agrees(row, plans[i]!) });
+  });
+}
+
+async function run(job: Job): Promise<void> {
+  const t0 = performance.now();
+  await init();
+  if (job.source.kind === "preset") runPreset(job, job.source.network === "mobilenet-v1" ? mobilenetV1() : mobilenetV2());
+  else runOnnx(job, job.source.name, job.source.bytes);
+  post({ type: "done", ms: performance.now() - t0 });
+}
+
+onmessage = (e: MessageEvent<Job>) => {
+  run(e.data).catch((err: unknown) => post({ type: "error", message: err instanceof Error ? err.message : String(err) }));
+};
