@@ -1,35 +1,87 @@
 // Depthwise KxK convolution (depth multiplier 1), any kernel, stride and padding, reading and
-// writing strided views (HWC, CHW, or a channel range or row window of a larger buffer). The
-// input is packed once into int16 rows with horizontal padding (pack.ts); each
-// output row is accumulated in int32, 8 channels per SIMD step, then requantized (requant.ts).
-import { packRowsPadded, roundUp } from "./pack";
-import { loadBias, requantStore } from "./requant";
+// writing strided views (HWC, CHW, or a channel range or row window of a larger buffer).
+//
+// 3x3 with horizontal stride 1 or 2 (every MobileNet depthwise layer) has SIMD kernels of its own.
+// Taps are paired so that `i32x4.dot_i16x8_s` does two taps of four outputs per instruction: for
+// output column ox, taps kx = 0, 1 are the int16 pair (v[sw*ox], v[sw*ox + 1]) of the padded input
+// row v, and tap kx = 2 is the first half of the pair 2/sw entries on (its second half meets a
+// zero weight): six dot products per 3x3 window instead of nine multiplies and nine adds. Two
+// orientations, chosen by the output layout:
+// - channel-fastest output (from HWC or planar input): lanes are 4 channels of one output pixel;
+//   16 channels at a time, their input rows packed into a ring of three pair rows as they are first
+//   needed (a row in the vertical padding is a zero row), so the working set stays in L1 cache;
+// - planar output (from planar input): lanes are 4 output pixels of one channel; the channel's
+//   padded plane is widened once, and stride 1 both ways runs as one loop over the whole plane.
+// Everything else (other kernels and strides, the scalar build) packs the whole input into
+// padded int16 rows and accumulates 8 channels per SIMD step.
+import { packRowsPadded, packTapPairs16, pairsStride1, roundUp, transposePairs4, widenRowPadded, zipLo16 } from "./pack";
+import { loadBias, prepareRequant, requantChannels, requantPixels, requantTableBytes } from "./requant";
 
 // Scratch layout of the current call (module globals: the kernels never allocate).
 let sPacked: usize = 0;
 let sWeights: usize = 0;
 let sBias: usize = 0;
 let sAcc: usize = 0;
+let sTable: usize = 0;
+// 3x3 kernels only.
+let sRing: usize = 0;
+let sRowTmp: usize = 0;
+let sPairTmp: usize = 0;
+/** Bytes from sPacked to the end of the scratch. */
+let sSpace: usize = 0;
 
 @inline function outSize(inSize: i32, padA: i32, padB: i32, k: i32, s: i32): i32 {
   return (inSize + padA + padB - k) / s + 1;
 }
 
+/** Entries of a packed pair row: every output column plus the 2/sw entries after it, in whole vectors. */
+@inline function pairEntries(Wo: i32): i32 {
+  return roundUp(roundUp(Wo, 4) + 2, 8);
+}
+
+/** Whether a 3x3 SIMD kernel exists for this kernel and horizontal stride. */
+@inline function has3x3(kh: i32, kw: i32, sw: i32): bool {
+  return ASC_FEATURE_SIMD && kh == 3 && kw == 3 && (sw == 1 || sw == 2);
+}
+
 /** Lays out the scratch buffers of one depthwise call from `base`; returns the end address. */
-function layoutScratch(base: usize, H: i32, W: i32, C: i32, padL: i32, padR: i32, kh: i32, kw: i32, Wo: i32): usize {
+function layoutScratch(base: usize, H: i32, W: i32, C: i32, padL: i32, padR: i32, kh: i32, kw: i32, Wo: i32, sw: i32): usize {
   const Cp = <usize>roundUp(C, 8);
-  sPacked = base;
-  sWeights = sPacked + <usize>H * <usize>(padL + W + padR) * Cp * 2;
-  sBias = sWeights + <usize>(kh * kw) * Cp * 2;
-  sAcc = sBias + Cp * 4;
-  return sAcc + <usize>Wo * Cp * 4;
+  const Wo4 = <usize>roundUp(Wo, 4);
+  sTable = base;
+  sBias = sTable + requantTableBytes(C);
+  sWeights = sBias + <usize>roundUp(C, 16) * 4 + 64;
+  // Weights: int16 [taps][Cp] (generic) or six vectors per 4 channels (3x3, 16-channel blocks).
+  sAcc = sWeights + <usize>(kh * kw) * Cp * 2 + <usize>roundUp(C, 16) * 24 + 64;
+  // Accumulators of one output row: [Wo][Cp] or [Cp][Wo4] int32, plus what requant over-reads.
+  let accBytes = Cp * Wo4 * 4;
+  if (accBytes < Wo4 * 64 + 4096) accBytes = Wo4 * 64 + 4096;
+  sPacked = sAcc + accBytes + 256;
+  let end = sPacked + <usize>H * <usize>(padL + W + padR) * Cp * 2 + 64;
+  sSpace = end - sPacked;
+  if (has3x3(kh, kw, sw)) {
+    // Accumulators [Wo][16] or [rows][Wo4] fit in the generic ones; the ring of pair rows (three
+    // and a zero row, each Wq entries of 16 channels) and the temporaries share the packed space.
+    const Wq = <usize>pairEntries(Wo);
+    const vLen: usize = 2 * Wq + 16;
+    sRing = sPacked;
+    sRowTmp = sRing + 4 * Wq * EB;
+    sPairTmp = sRowTmp + 4 * (vLen + 8) * 2;
+    const end3 = sPairTmp + 4 * Wq * 4 + 64;
+    if (end3 > end) end = end3;
+    sSpace = end - sPacked;
+  }
+  return end;
 }
 
 /** Scratch bytes a depthwise call needs (the host reserves them before calling). */
 export function depthwiseScratchBytes(H: i32, W: i32, C: i32, padL: i32, padR: i32, kh: i32, kw: i32, sw: i32): usize {
   const Wo = outSize(W, padL, padR, kw, sw);
-  return layoutScratch(0, H, W, C, padL, padR, kh, kw, Wo);
+  return layoutScratch(0, H, W, C, padL, padR, kh, kw, Wo, sw);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Generic kernel
 
 /** [C][kh][kw] int8 -> tap-major [kh*kw][Cp] int16, so one SIMD load holds 8 channels of a tap. */
 function widenDepthwiseWeights(src: usize, C: i32, taps: i32, dst: usize, Cp: i32): void {
@@ -89,6 +141,296 @@ function accumulateRow(
   }
 }
 
+function depthwiseGeneric(
+  src: usize, srcRow: i32, srcPx: i32, srcCh: i32, H: i32, W: i32, C: i32, signed: bool, zp: i32,
+  padT: i32, padL: i32, padR: i32, kh: i32, kw: i32, sh: i32, sw: i32, Ho: i32, Wo: i32,
+  weights: usize, hdr: usize, dst: usize, dstRow: i32, dstPx: i32, dstCh: i32,
+): void {
+  const Cp = roundUp(C, 8);
+  packRowsPadded(src, srcRow, srcPx, srcCh, H, W, C, signed, zp, padL, padR, sPacked, Cp);
+  widenDepthwiseWeights(weights, C, kh * kw, sWeights, Cp);
+  loadBias(hdr, sBias, C, Cp);
+  for (let oy = 0; oy < Ho; oy++) {
+    accumulateRow(sPacked, H, padL + W + padR, Cp, kh, kw, sh, sw, padT, oy, Wo, sWeights, sBias, sAcc);
+    requantPixels(sAcc, Cp, Wo, 0, C, dst + <usize>(oy * dstRow), dstPx, dstCh);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3x3 kernels (SIMD build)
+
+/** Channels per block of the channel-fastest kernel: one 64-byte cache line of pairs per entry. */
+const CB = 16;
+/** Bytes per entry of a channel-fastest pair row (CB channels x one int16 pair). */
+const EB: usize = 64;
+
+/** The int16 pair (a, b) as one int32 lane. */
+@inline function pair(a: i32, b: i32): i32 {
+  return (a & 0xffff) | (b << 16);
+}
+
+/** Which input row each ring slot holds (-1: none). Slots are iy % 3: the three rows of one output
+ * row are consecutive, so they never collide. */
+let tag0 = -1;
+let tag1 = -1;
+let tag2 = -1;
+
+/** Marks `iy` packed into its slot; returns whether it already was. */
+function ringHas(iy: i32): bool {
+  const s = iy % 3;
+  if (s == 0) {
+    if (tag0 == iy) return true;
+    tag0 = iy;
+  } else if (s == 1) {
+    if (tag1 == iy) return true;
+    tag1 = iy;
+  } else {
+    if (tag2 == iy) return true;
+    tag2 = iy;
+  }
+  return false;
+}
+
+/**
+ * One output row of 4 channels (one group of a block), channel-fastest: `q0..q2` are the group's
+ * lanes in entry 0 of the three tap rows, `a` its accumulators; entries and accumulators are EB
+ * bytes apart. `sw` is a literal at each call, so the single tap's offset is an immediate.
+ */
+@inline function rowGroup(sw: i32, q0: usize, q1: usize, q2: usize, wt: usize, b: v128, a: usize, Wo: i32): void {
+  const w00 = v128.load(wt), w02 = v128.load(wt, 16);
+  const w10 = v128.load(wt, 32), w12 = v128.load(wt, 48);
+  const w20 = v128.load(wt, 64), w22 = v128.load(wt, 80);
+  // Entries are EB = 64 bytes apart; the single tap sits 2/sw entries on.
+  const end = a + <usize>Wo * EB;
+  if (sw == 1) {
+    while (a < end) {
+      const u0 = i32x4.add(i32x4.dot_i16x8_s(v128.load(q0), w00), i32x4.dot_i16x8_s(v128.load(q0, 128), w02));
+      const u1 = i32x4.add(i32x4.dot_i16x8_s(v128.load(q1), w10), i32x4.dot_i16x8_s(v128.load(q1, 128), w12));
+      const u2 = i32x4.add(i32x4.dot_i16x8_s(v128.load(q2), w20), i32x4.dot_i16x8_s(v128.load(q2, 128), w22));
+      v128.store(a, i32x4.add(i32x4.add(u0, b), i32x4.add(u1, u2)));
+      q0 += EB;
+      q1 += EB;
+      q2 += EB;
+      a += EB;
+    }
+  } else {
+    while (a < end) {
+      const u0 = i32x4.add(i32x4.dot_i16x8_s(v128.load(q0), w00), i32x4.dot_i16x8_s(v128.load(q0, 64), w02));
+      const u1 = i32x4.add(i32x4.dot_i16x8_s(v128.load(q1), w10), i32x4.dot_i16x8_s(v128.load(q1, 64), w12));
+      const u2 = i32x4.add(i32x4.dot_i16x8_s(v128.load(q2), w20), i32x4.dot_i16x8_s(v128.load(q2, 64), w22));
+      v128.store(a, i32x4.add(i32x4.add(u0, b), i32x4.add(u1, u2)));
+      q0 += EB;
+      q1 += EB;
+      q2 += EB;
+      a += EB;
+    }
+  }
+}
+
+/**
+ * 3x3, channel-fastest output (from HWC or planar input), one block of CB channels at a time so
+ * that its three packed rows (entry i = the tap pairs (v[sw*i], v[sw*i+1]) of the block's
+ * channels) stay in L1 cache; lanes = 4 channels of one output pixel.
+ */
+function dw3x3Pixels(
+  src: usize, srcRow: i32, srcPx: i32, srcCh: i32, H: i32, W: i32, C: i32, signed: bool, zp: i32,
+  padT: i32, padL: i32, sh: i32, sw: i32, Ho: i32, Wo: i32,
+  weights: usize, hdr: usize, dst: usize, dstRow: i32, dstPx: i32, dstCh: i32,
+): void {
+  const Cq = roundUp(C, CB);
+  const Wq = pairEntries(Wo);
+  const rowBytes = <usize>Wq * EB;
+  const zeroRow = sRing + 3 * rowBytes;
+  memory.fill(zeroRow, 0, rowBytes);
+  // Weights: per group of 4 channels, for each tap row (w0, w1) pairs then (w2, 0) pairs.
+  for (let c = 0; c < Cq; c++) {
+    const t = sWeights + <usize>(c >> 2) * 96 + (<usize>(c & 3) << 2);
+    for (let ky = 0; ky < 3; ky++) {
+      const w = weights + <usize>(c * 9 + ky * 3);
+      const on = c < C;
+      store<i32>(t + <usize>ky * 32, on ? pair(load<i8>(w), load<i8>(w, 1)) : 0);
+      store<i32>(t + <usize>ky * 32 + 16, on ? pair(load<i8>(w, 2), 0) : 0);
+    }
+  }
+  loadBias(hdr, sBias, C, Cq);
+  const vLen = 2 * Wq + 16;
+  const limit = <usize>memory.size() << 16;
+  for (let cb = 0; cb < Cq; cb += CB) {
+    const nb = C - cb < CB ? C - cb : CB;
+    tag0 = tag1 = tag2 = -1;
+    for (let oy = 0; oy < Ho; oy++) {
+      const iy0 = oy * sh - padT;
+      let r0 = zeroRow, r1 = zeroRow, r2 = zeroRow;
+      for (let ky = 0; ky < 3; ky++) {
+        const iy = iy0 + ky;
+        if (iy < 0 || iy >= H) continue;
+        const slot = sRing + <usize>(iy % 3) * rowBytes;
+        if (!ringHas(iy)) {
+          const s = src + <usize>(iy * srcRow) + <usize>(cb * srcCh);
+          if (srcCh == 1) {
+            packTapPairs16(s, srcPx, W, nb, signed, zp, padL, sw, Wo + 2 / sw, slot);
+          } else {
+            // Planar input: each channel's padded row, its pairs, then 4x4 transposes per 4 channels.
+            for (let c = 0; c < CB; c += 4) {
+              for (let k = 0; k < 4; k++) {
+                const v = sRowTmp + <usize>(k * (vLen + 8)) * 2;
+                if (c + k < nb) widenRowPadded(s + <usize>((c + k) * srcCh), W, signed, zp, padL, vLen, v, limit);
+                else memory.fill(v, 0, <usize>vLen * 2);
+                if (sw == 1) pairsStride1(v, Wq, sPairTmp + <usize>(k * Wq) * 4);
+              }
+              if (sw == 1) transposePairs4(sPairTmp, <usize>Wq * 4, Wq, slot + (<usize>c << 2), EB);
+              else transposePairs4(sRowTmp, <usize>(vLen + 8) * 2, Wq, slot + (<usize>c << 2), EB);
+            }
+          }
+        }
+        if (ky == 0) r0 = slot;
+        else if (ky == 1) r1 = slot;
+        else r2 = slot;
+      }
+      for (let g = 0; g < CB; g += 4) {
+        const wt = sWeights + <usize>((cb + g) >> 2) * 96;
+        const b = v128.load(sBias + (<usize>(cb + g) << 2));
+        const off = <usize>g << 2;
+        if (sw == 1) rowGroup(1, r0 + off, r1 + off, r2 + off, wt, b, sAcc + off, Wo);
+        else rowGroup(2, r0 + off, r1 + off, r2 + off, wt, b, sAcc + off, Wo);
+      }
+      requantPixels(sAcc, CB, Wo, cb, nb, dst + <usize>(oy * dstRow), dstPx, dstCh);
+    }
+  }
+}
+
+/**
+ * 3x3, planar input and output, one channel at a time. The channel's plane is widened once into
+ * padded int16 rows `V` (row stride Wv, vertical padding as zero rows); lanes are 4 output pixels.
+ * - stride 1 (both ways): with `P[j]` = (V[j], V[j+1]) over the flattened plane, output j (also
+ *   flattened, row stride Wv) is sum over ky of P[j + ky*Wv] . (w0, w1) + P[j + ky*Wv + 2] . (w2, 0):
+ *   one loop over the whole plane, no per-row work (the Wv - Wo columns past each row are computed
+ *   and never stored);
+ * - horizontal stride 2: V's consecutive int16 pairs are the tap pairs already; one loop per row.
+ * Then one requantization call stores the whole plane.
+ */
+function dw3x3Planar(
+  src: usize, srcRow: i32, srcCh: i32, H: i32, W: i32, C: i32, signed: bool, zp: i32,
+  padT: i32, padL: i32, padB: i32, padR: i32, sh: i32, sw: i32, Ho: i32, Wo: i32,
+  weights: usize, hdr: usize, dst: usize, dstRow: i32, dstPx: i32, dstCh: i32,
+): void {
+  const Wv = gWv;
+  const Hp = gHp;
+  const flat = sw == 1 && sh == 1;
+  const limit = <usize>memory.size() << 16;
+  loadBias(hdr, sBias, C, roundUp(C, 8));
+  // In the packed space: the plane V, its pairs P (stride 1), the accumulators A.
+  const V = sPacked;
+  const P = V + <usize>(Hp * Wv + 32) * 2;
+  const A = P + <usize>(Hp * Wv + 48) * 4;
+  const vRow = <usize>Wv << 1;
+  // Vertical padding rows stay zero for every channel.
+  memory.fill(V, 0, <usize>(padT * Wv) << 1);
+  memory.fill(V + <usize>((padT + H) * Wv) * 2, 0, <usize>((Hp - padT - H) * Wv + 32) << 1);
+  for (let c = 0; c < C; c++) {
+    const plane = src + <usize>(c * srcCh);
+    for (let y = 0; y < H; y++) {
+      widenRowPadded(plane + <usize>(y * srcRow), W, signed, zp, padL, Wv, V + <usize>(padT + y) * vRow, limit);
+    }
+    // The last row's vector may spill up to 7 elements into the bottom padding: zero them again.
+    v128.store(V + <usize>(padT + H) * vRow, i16x8.splat(0));
+    const w = weights + <usize>(c * 9);
+    const w00 = i32x4.splat(pair(load<i8>(w), load<i8>(w, 1))), w02 = i32x4.splat(pair(load<i8>(w, 2), 0));
+    const w10 = i32x4.splat(pair(load<i8>(w, 3), load<i8>(w, 4))), w12 = i32x4.splat(pair(load<i8>(w, 5), 0));
+    const w20 = i32x4.splat(pair(load<i8>(w, 6), load<i8>(w, 7))), w22 = i32x4.splat(pair(load<i8>(w, 8), 0));
+    const b = v128.load32_splat(sBias + (<usize>c << 2));
+    if (flat) {
+      const n = Ho * Wv; // outputs, flattened
+      pairsStride1(V, roundUp(n + 2 * Wv + 12, 8), P);
+      const r = <usize>Wv << 2; // bytes between tap rows in P
+      let q = P;
+      let a = A;
+      const end = A + (<usize>roundUp(n, 4) << 2);
+      while (a < end) {
+        const s0 = i32x4.add(i32x4.dot_i16x8_s(v128.load(q), w00), i32x4.dot_i16x8_s(v128.load(q, 8), w02));
+        const q1 = q + r;
+        const s1 = i32x4.add(i32x4.dot_i16x8_s(v128.load(q1), w10), i32x4.dot_i16x8_s(v128.load(q1, 8), w12));
+        const q2 = q1 + r;
+        const s2 = i32x4.add(i32x4.dot_i16x8_s(v128.load(q2), w20), i32x4.dot_i16x8_s(v128.load(q2, 8), w22));
+        v128.store(a, i32x4.add(i32x4.add(s0, b), i32x4.add(s1, s2)));
+        q += 16;
+        a += 16;
+      }
+      requantChannels(A, 0, Wv, Ho, Wo, c, 1, dst, dstRow, dstPx, dstCh);
+    } else {
+      const Wo4 = roundUp(Wo, 4);
+      for (let oy = 0; oy < Ho; oy++) {
+        const q0 = V + <usize>(oy * sh) * vRow;
+        const a = A + <usize>(oy * Wo4) * 4;
+        if (sw == 1) rowChannel(1, q0, q0 + vRow, q0 + 2 * vRow, w00, w02, w10, w12, w20, w22, b, a, Wo4);
+        else rowChannel(2, q0, q0 + vRow, q0 + 2 * vRow, w00, w02, w10, w12, w20, w22, b, a, Wo4);
+      }
+      requantChannels(A, 0, Wo4, Ho, Wo, c, 1, dst, dstRow, dstPx, dstCh);
+    }
+  }
+}
+
+/**
+ * One output row of one channel: `q0..q2` its three tap rows (sw = 1: pair rows, entries 4 bytes
+ * apart, built on the fly from the int16 rows; sw = 2: the int16 rows themselves), four outputs
+ * per vector, accumulators at `a`.
+ */
+@inline function rowChannel(
+  sw: i32, q0: usize, q1: usize, q2: usize, w00: v128, w02: v128, w10: v128, w12: v128, w20: v128, w22: v128, b: v128, a: usize, Wo4: i32,
+): void {
+  const end = a + (<usize>Wo4 << 2);
+  while (a < end) {
+    let s0: v128, s1: v128, s2: v128;
+    if (sw == 1) {
+      // Pairs (v[j], v[j+1]) of four outputs from two overlapping loads.
+      const x0 = zipLo16(v128.load(q0), v128.load(q0, 2)), y0 = zipLo16(v128.load(q0, 4), v128.load(q0, 6));
+      const x1 = zipLo16(v128.load(q1), v128.load(q1, 2)), y1 = zipLo16(v128.load(q1, 4), v128.load(q1, 6));
+      const x2 = zipLo16(v128.load(q2), v128.load(q2, 2)), y2 = zipLo16(v128.load(q2, 4), v128.load(q2, 6));
+      s0 = i32x4.add(i32x4.dot_i16x8_s(x0, w00), i32x4.dot_i16x8_s(y0, w02));
+      s1 = i32x4.add(i32x4.dot_i16x8_s(x1, w10), i32x4.dot_i16x8_s(y1, w12));
+      s2 = i32x4.add(i32x4.dot_i16x8_s(x2, w20), i32x4.dot_i16x8_s(y2, w22));
+      q0 += 8;
+      q1 += 8;
+      q2 += 8;
+    } else {
+      s0 = i32x4.add(i32x4.dot_i16x8_s(v128.load(q0), w00), i32x4.dot_i16x8_s(v128.load(q0, 4), w02));
+      s1 = i32x4.add(i32x4.dot_i16x8_s(v128.load(q1), w10), i32x4.dot_i16x8_s(v128.load(q1, 4), w12));
+      s2 = i32x4.add(i32x4.dot_i16x8_s(v128.load(q2), w20), i32x4.dot_i16x8_s(v128.load(q2, 4), w22));
+      q0 += 16;
+      q1 += 16;
+      q2 += 16;
+    }
+    v128.store(a, i32x4.add(i32x4.add(s0, b), i32x4.add(s1, s2)));
+    a += 16;
+  }
+}
+
+// Geometry of the planar kernel's padded plane (set by `planarGeometry`).
+/** Row stride of the padded int16 plane (elements). */
+let gWv = 0;
+/** Rows of the padded plane (vertical padding included, plus what the last vector reads). */
+let gHp = 0;
+
+/** Sets gWv and gHp; returns the scratch bytes the planar kernel needs from `sPacked` on. */
+function planarGeometry(H: i32, W: i32, padT: i32, padL: i32, padB: i32, padR: i32, sh: i32, sw: i32, Ho: i32, Wo: i32): usize {
+  const Wp = padL + W + padR;
+  if (sw == 1 && sh == 1) {
+    // Flattened: rows only need the padded width.
+    gWv = Wp;
+  } else {
+    // Per row: four outputs per vector read up to input column sw*(Wo4 - 1) + 2 (+ 3 for the
+    // overlapping stride-1 loads); rows start at even elements so stride-2 pairs stay aligned.
+    const need = sw * roundUp(Wo, 4) + 8;
+    gWv = roundUp(need > Wp ? need : Wp, 2);
+  }
+  const rowsRead = (Ho - 1) * sh + 3;
+  const Hin = padT + H + padB;
+  gHp = (rowsRead > Hin ? rowsRead : Hin) + 1;
+  const n = <usize>gHp * <usize>gWv;
+  const accRow = <usize>(gWv > roundUp(Wo, 4) ? gWv : roundUp(Wo, 4));
+  return (n + 32) * 2 + (n + 48) * 4 + (<usize>Ho * accRow + 32) * 4 + 256;
+}
+
 /**
  * Depthwise convolution of an H x W x C view at `src` into `dst`. A view's element (y, x, c) is at
  * `y*row + x*px + c*ch` bytes. Activations are int8 if `signed`, else uint8. Weights are int8
@@ -101,13 +443,19 @@ export function depthwise(
 ): void {
   const Ho = outSize(H, padT, padB, kh, sh);
   const Wo = outSize(W, padL, padR, kw, sw);
-  const Cp = roundUp(C, 8);
-  layoutScratch(scratch, H, W, C, padL, padR, kh, kw, Wo);
-  packRowsPadded(src, srcRow, srcPx, srcCh, H, W, C, signed, zp, padL, padR, sPacked, Cp);
-  widenDepthwiseWeights(weights, C, kh * kw, sWeights, Cp);
-  loadBias(hdr, sBias, C, Cp);
-  for (let oy = 0; oy < Ho; oy++) {
-    accumulateRow(sPacked, H, padL + W + padR, Cp, kh, kw, sh, sw, padT, oy, Wo, sWeights, sBias, sAcc);
-    requantStore(sAcc, Cp, Wo, C, dst + <usize>(oy * dstRow), dstPx, dstCh, hdr);
+  layoutScratch(scratch, H, W, C, padL, padR, kh, kw, Wo, sw);
+  prepareRequant(hdr, C, sTable);
+  if (ASC_FEATURE_SIMD) {
+    if (has3x3(kh, kw, sw)) {
+      if (dstCh == 1 && (srcCh == 1 || srcPx == 1)) {
+        dw3x3Pixels(src, srcRow, srcPx, srcCh, H, W, C, signed, zp, padT, padL, sh, sw, Ho, Wo, weights, hdr, dst, dstRow, dstPx, dstCh);
+        return;
+      }
+      if (dstPx == 1 && srcPx == 1 && planarGeometry(H, W, padT, padL, padB, padR, sh, sw, Ho, Wo) <= sSpace) {
+        dw3x3Planar(src, srcRow, srcCh, H, W, C, signed, zp, padT, padL, padB, padR, sh, sw, Ho, Wo, weights, hdr, dst, dstRow, dstPx, dstCh);
+        return;
+      }
+    }
   }
+  depthwiseGeneric(src, srcRow, srcPx, srcCh, H, W, C, signed, zp, padT, padL, padR, kh, kw, sh, sw, Ho, Wo, weights, hdr, dst, dstRow, dstPx, dstCh);
 }

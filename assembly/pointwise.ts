@@ -1,28 +1,57 @@
-// Pointwise 1x1 convolution as an int16 matrix multiply: pixels are packed in chunks (pack.ts),
-// then a 4-output-channel x 2-pixel register block accumulates with i32x4.dot_i16x8_s (eight
-// multiply-adds per instruction, GAP8's 4-way byte dot product widened), then requant.ts stores
-// the chunk in either layout.
-import { packPixels, roundUp, widenWeights } from "./pack";
-import { loadBias, requantStore } from "./requant";
-
-/** Pixels packed and accumulated per step: small enough to stay in cache with wide layers. */
-const CHUNK: i32 = 32;
+// Pointwise 1x1 convolution as an int16 matrix multiply over chunks of pixels.
+//
+// SIMD build: a 2 x 16 register block (8 accumulators) built from `i32x4.dot_i16x8_s`, the
+// WebAssembly form of GAP8's 4-way byte dot product: each instruction multiplies two input
+// channels of four outputs and adds the pairs (XNNPACK's "c2" scheme). One operand is a splat of
+// an int16 pair, the other four vectors of pairs, so no horizontal sums are ever needed. Which
+// side is which follows the output layout, so every result lands where its bytes go:
+// - channel-fastest output (HWC): rows = 2 pixels, columns = 16 output channels; the weights are
+//   prepared once per call as int16 pairs in blocks of 16 channels (`pairWeights`);
+// - planar output (CHW): rows = 2 output channels, columns = 16 pixels; the pixels are packed as
+//   pairs of input channels in blocks of 16 (`packChannelPairs`, SIMD from either input layout).
+// Each block of accumulators is requantized at once by requant.ts and stored with vector stores.
+// Scalar build: the plain triple loop over the same packed int16 data.
+import { packChannelPairs, packPixels, pairWeights, roundUp, widenWeights } from "./pack";
+import { loadBias, prepareRequant, requantChannels, requantPixels, requantTableBytes } from "./requant";
 
 // Scratch layout of the current call (module globals: the kernels never allocate).
 let sWeights: usize = 0;
 let sBias: usize = 0;
+let sTable: usize = 0;
 let sPacked: usize = 0;
 let sAcc: usize = 0;
+
+/** Pixels per chunk: the packed chunk (pixels x Cin int16) stays near 16 KB, in L1 cache. */
+function chunkPixels(Cin: i32): i32 {
+  const P = (16384 / roundUp(Cin, 8)) & ~15;
+  return P < 16 ? 16 : P > 256 ? 256 : P;
+}
+
+/**
+ * Planar output: the packed chunk (about 32 KB) is re-read for every two output channels, and all
+ * the weights once per chunk; larger chunks read the weights fewer times.
+ */
+function chunkPixelsPlanar(Cin: i32): i32 {
+  const P = (32768 / roundUp(Cin, 8)) & ~15;
+  return P < 16 ? 16 : P > 256 ? 256 : P;
+}
 
 /** Lays out the scratch buffers of one pointwise call from `base`; returns the end address. */
 function layoutScratch(base: usize, Cin: i32, Cout: i32): usize {
   const Cinp = <usize>roundUp(Cin, 8);
-  const Coutp = <usize>roundUp(Cout, 4);
+  const Coutp = <usize>roundUp(Cout, 16);
+  const Ph = chunkPixels(Cin), Pc = chunkPixelsPlanar(Cin);
+  const P = <usize>(Ph > Pc ? Ph : Pc);
+  // Weights: int16 pairs (HWC) or int16 rows (CHW and scalar): at most Coutp x Cinp x 2 bytes.
   sWeights = base;
   sBias = sWeights + Coutp * Cinp * 2;
-  sPacked = sBias + Coutp * 4;
-  sAcc = sPacked + <usize>CHUNK * Cinp * 2;
-  return sAcc + <usize>CHUNK * Coutp * 4;
+  sTable = sBias + Coutp * 4 + 64;
+  sPacked = sTable + requantTableBytes(Cout);
+  // Packed chunk: P x Cinp int16 (rows) or P x K2 pairs (blocks of 16 pixels).
+  sAcc = sPacked + P * Cinp * 2 + 256;
+  // Accumulators: P pixels x 16 channels, or 2 channels x P pixels, or (scalar) P x Coutp.
+  const accBytes = ASC_FEATURE_SIMD ? P * 64 : P * Coutp * 4;
+  return sAcc + accBytes + 64;
 }
 
 /** Scratch bytes a pointwise call needs (the host reserves them before calling). */
@@ -30,88 +59,176 @@ export function pointwiseScratchBytes(Cin: i32, Cout: i32): usize {
   return layoutScratch(0, Cin, Cout);
 }
 
-/** Sum of each vector's four lanes, as one vector [sum a, sum b, sum c, sum d]. */
-@inline function reduce4(a: v128, b: v128, c: v128, d: v128): v128 {
-  const ab = i32x4.add(v128.shuffle<i32>(a, b, 0, 4, 1, 5), v128.shuffle<i32>(a, b, 2, 6, 3, 7));
-  const cd = i32x4.add(v128.shuffle<i32>(c, d, 0, 4, 1, 5), v128.shuffle<i32>(c, d, 2, 6, 3, 7));
-  return i32x4.add(v128.shuffle<i32>(ab, cd, 0, 1, 4, 5), v128.shuffle<i32>(ab, cd, 2, 3, 6, 7));
+/**
+ * Channel-fastest block: for `m` packed pixel rows at `a` (`lda` bytes apart, int16 channel pairs),
+ * acc[p][0..4*nb) = bias + sum_k a[p][k] . b[k][0..4*nb), b = one 16-channel block of
+ * `pairWeights` (64 bytes per channel pair). Accumulators are 16 int32 per pixel at `acc`.
+ * `nb` (1..4 vectors of 4 channels) is a literal at each call: a block narrower than 16 channels
+ * (the last one, or a tile of the scratchpad model) wastes no multiplies.
+ */
+@inline function gemmPixels(nb: i32, a: usize, m: i32, lda: usize, K2: i32, b: usize, bias: usize, acc: usize): void {
+  const end = b + (<usize>K2 << 6);
+  const z = i32x4.splat(0);
+  let p = 0;
+  for (; p + 2 <= m; p += 2) {
+    let x0 = a + <usize>p * lda;
+    let x1 = x0 + lda;
+    let c00 = v128.load(bias), c01 = nb > 1 ? v128.load(bias, 16) : z, c02 = nb > 2 ? v128.load(bias, 32) : z, c03 = nb > 3 ? v128.load(bias, 48) : z;
+    let c10 = c00, c11 = c01, c12 = c02, c13 = c03;
+    for (let w = b; w < end; w += 64) {
+      const v0 = v128.load32_splat(x0);
+      const v1 = v128.load32_splat(x1);
+      const w0 = v128.load(w);
+      c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v0, w0));
+      c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v1, w0));
+      if (nb > 1) {
+        const w1 = v128.load(w, 16);
+        c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v0, w1));
+        c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v1, w1));
+      }
+      if (nb > 2) {
+        const w2 = v128.load(w, 32);
+        c02 = i32x4.add(c02, i32x4.dot_i16x8_s(v0, w2));
+        c12 = i32x4.add(c12, i32x4.dot_i16x8_s(v1, w2));
+      }
+      if (nb > 3) {
+        const w3 = v128.load(w, 48);
+        c03 = i32x4.add(c03, i32x4.dot_i16x8_s(v0, w3));
+        c13 = i32x4.add(c13, i32x4.dot_i16x8_s(v1, w3));
+      }
+      x0 += 4;
+      x1 += 4;
+    }
+    const o = acc + (<usize>p << 6);
+    v128.store(o, c00);
+    if (nb > 1) v128.store(o, c01, 16);
+    if (nb > 2) v128.store(o, c02, 32);
+    if (nb > 3) v128.store(o, c03, 48);
+    v128.store(o, c10, 64);
+    if (nb > 1) v128.store(o, c11, 80);
+    if (nb > 2) v128.store(o, c12, 96);
+    if (nb > 3) v128.store(o, c13, 112);
+  }
+  if (p < m) {
+    let x0 = a + <usize>p * lda;
+    let c00 = v128.load(bias), c01 = nb > 1 ? v128.load(bias, 16) : z, c02 = nb > 2 ? v128.load(bias, 32) : z, c03 = nb > 3 ? v128.load(bias, 48) : z;
+    for (let w = b; w < end; w += 64) {
+      const v0 = v128.load32_splat(x0);
+      c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v0, v128.load(w)));
+      if (nb > 1) c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v0, v128.load(w, 16)));
+      if (nb > 2) c02 = i32x4.add(c02, i32x4.dot_i16x8_s(v0, v128.load(w, 32)));
+      if (nb > 3) c03 = i32x4.add(c03, i32x4.dot_i16x8_s(v0, v128.load(w, 48)));
+      x0 += 4;
+    }
+    const o = acc + (<usize>p << 6);
+    v128.store(o, c00);
+    if (nb > 1) v128.store(o, c01, 16);
+    if (nb > 2) v128.store(o, c02, 32);
+    if (nb > 3) v128.store(o, c03, 48);
+  }
 }
 
-/** acc[p][co] = bias[co] + sum_ci x[p][ci] * w[co][ci] for n packed pixels. */
-function gemm(x: usize, n: i32, Cinp: i32, w: usize, Coutp: i32, bias: usize, acc: usize): void {
+/** `gemmPixels` for the channels left in a block (1 to 16). */
+function gemmPixelsAny(cn: i32, a: usize, m: i32, lda: usize, K2: i32, b: usize, bias: usize, acc: usize): void {
+  if (cn > 12) gemmPixels(4, a, m, lda, K2, b, bias, acc);
+  else if (cn > 8) gemmPixels(3, a, m, lda, K2, b, bias, acc);
+  else if (cn > 4) gemmPixels(2, a, m, lda, K2, b, bias, acc);
+  else gemmPixels(1, a, m, lda, K2, b, bias, acc);
+}
+
+/**
+ * Pixel-fastest block: for two output channels (int16 weight rows at `w0`, `w0 + K2*4`) and `m16`
+ * packed pixels (`packChannelPairs` blocks at `b`), acc[j][p] = bias[j] + sum_k w[j][k] . b[k][p].
+ * Row j of the accumulators starts at `acc + j*m16*4`.
+ */
+function gemmChannels(w0: usize, K2: i32, b: usize, m16: i32, bias0: i32, bias1: i32, acc: usize): void {
+  const end = <usize>K2 << 2;
+  const w1 = w0 + end;
+  const blockBytes = <usize>K2 << 6;
+  const row1 = <usize>m16 << 2;
+  let x = b;
+  for (let p = 0; p < m16; p += 16) {
+    let c00 = i32x4.splat(bias0), c01 = c00, c02 = c00, c03 = c00;
+    let c10 = i32x4.splat(bias1), c11 = c10, c12 = c10, c13 = c10;
+    let q = x;
+    for (let k: usize = 0; k < end; k += 4) {
+      const x0 = v128.load(q);
+      const x1 = v128.load(q, 16);
+      const x2 = v128.load(q, 32);
+      const x3 = v128.load(q, 48);
+      const v0 = v128.load32_splat(w0 + k);
+      c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v0, x0));
+      c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v0, x1));
+      c02 = i32x4.add(c02, i32x4.dot_i16x8_s(v0, x2));
+      c03 = i32x4.add(c03, i32x4.dot_i16x8_s(v0, x3));
+      const v1 = v128.load32_splat(w1 + k);
+      c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v1, x0));
+      c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v1, x1));
+      c12 = i32x4.add(c12, i32x4.dot_i16x8_s(v1, x2));
+      c13 = i32x4.add(c13, i32x4.dot_i16x8_s(v1, x3));
+      q += 64;
+    }
+    const o = acc + (<usize>p << 2);
+    v128.store(o, c00);
+    v128.store(o, c01, 16);
+    v128.store(o, c02, 32);
+    v128.store(o, c03, 48);
+    v128.store(o + row1, c10);
+    v128.store(o + row1, c11, 16);
+    v128.store(o + row1, c12, 32);
+    v128.store(o + row1, c13, 48);
+    x += blockBytes;
+  }
+}
+
+/** Scalar build: acc[p][co] = bias[co] + sum_ci x[p][ci] * w[co][ci] over packed int16 rows. */
+function gemmScalar(x: usize, n: i32, Cinp: i32, w: usize, Coutp: i32, bias: usize, acc: usize): void {
   const rowBytes = <usize>Cinp * 2;
-  if (ASC_FEATURE_SIMD) {
-    let p = 0;
-    for (; p + 2 <= n; p += 2) {
-      const x0 = x + <usize>p * rowBytes;
-      const x1 = x0 + rowBytes;
-      for (let co = 0; co < Coutp; co += 4) {
-        const w0 = w + <usize>co * rowBytes;
-        const w1 = w0 + rowBytes;
-        const w2 = w1 + rowBytes;
-        const w3 = w2 + rowBytes;
-        let a00 = i32x4.splat(0), a01 = i32x4.splat(0), a02 = i32x4.splat(0), a03 = i32x4.splat(0);
-        let a10 = i32x4.splat(0), a11 = i32x4.splat(0), a12 = i32x4.splat(0), a13 = i32x4.splat(0);
-        for (let k: usize = 0; k < rowBytes; k += 16) {
-          const v0 = v128.load(x0 + k);
-          const v1 = v128.load(x1 + k);
-          const u0 = v128.load(w0 + k);
-          const u1 = v128.load(w1 + k);
-          const u2 = v128.load(w2 + k);
-          const u3 = v128.load(w3 + k);
-          a00 = i32x4.add(a00, i32x4.dot_i16x8_s(v0, u0));
-          a01 = i32x4.add(a01, i32x4.dot_i16x8_s(v0, u1));
-          a02 = i32x4.add(a02, i32x4.dot_i16x8_s(v0, u2));
-          a03 = i32x4.add(a03, i32x4.dot_i16x8_s(v0, u3));
-          a10 = i32x4.add(a10, i32x4.dot_i16x8_s(v1, u0));
-          a11 = i32x4.add(a11, i32x4.dot_i16x8_s(v1, u1));
-          a12 = i32x4.add(a12, i32x4.dot_i16x8_s(v1, u2));
-          a13 = i32x4.add(a13, i32x4.dot_i16x8_s(v1, u3));
-        }
-        const b = v128.load(bias + (<usize>co << 2));
-        v128.store(acc + <usize>(p * Coutp + co) * 4, i32x4.add(b, reduce4(a00, a01, a02, a03)));
-        v128.store(acc + <usize>((p + 1) * Coutp + co) * 4, i32x4.add(b, reduce4(a10, a11, a12, a13)));
-      }
-    }
-    if (p < n) {
-      const x0 = x + <usize>p * rowBytes;
-      for (let co = 0; co < Coutp; co += 4) {
-        const w0 = w + <usize>co * rowBytes;
-        let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
-        for (let k: usize = 0; k < rowBytes; k += 16) {
-          const v0 = v128.load(x0 + k);
-          a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v0, v128.load(w0 + k)));
-          a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v0, v128.load(w0 + rowBytes + k)));
-          a2 = i32x4.add(a2, i32x4.dot_i16x8_s(v0, v128.load(w0 + 2 * rowBytes + k)));
-          a3 = i32x4.add(a3, i32x4.dot_i16x8_s(v0, v128.load(w0 + 3 * rowBytes + k)));
-        }
-        const b = v128.load(bias + (<usize>co << 2));
-        v128.store(acc + <usize>(p * Coutp + co) * 4, i32x4.add(b, reduce4(a0, a1, a2, a3)));
-      }
-    }
-  } else {
-    for (let p = 0; p < n; p++) {
-      const xp = x + <usize>p * rowBytes;
-      for (let co = 0; co < Coutp; co++) {
-        const wp = w + <usize>co * rowBytes;
-        let sum = load<i32>(bias + (<usize>co << 2));
-        for (let k: usize = 0; k < rowBytes; k += 2) sum += <i32>load<i16>(xp + k) * <i32>load<i16>(wp + k);
-        store<i32>(acc + <usize>(p * Coutp + co) * 4, sum);
-      }
+  for (let p = 0; p < n; p++) {
+    const xp = x + <usize>p * rowBytes;
+    for (let co = 0; co < Coutp; co++) {
+      const wp = w + <usize>co * rowBytes;
+      let sum = load<i32>(bias + (<usize>co << 2));
+      for (let k: usize = 0; k < rowBytes; k += 2) sum += <i32>load<i16>(xp + k) * <i32>load<i16>(wp + k);
+      store<i32>(acc + <usize>(p * Coutp + co) * 4, sum);
     }
   }
 }
 
-/** Convolves `n` pixels of one row (or of a whole dense tensor), CHUNK pixels at a time. */
+/** Convolves `n` pixels of one row (or of a whole dense tensor), a chunk of pixels at a time. */
 function pointwiseRun(
   src: usize, srcPx: i32, srcCh: i32, n: i32, Cin: i32, signed: bool, zp: i32,
-  Cinp: i32, Cout: i32, Coutp: i32, hdr: usize, dst: usize, dstPx: i32, dstCh: i32,
+  Cout: i32, dst: usize, dstPx: i32, dstCh: i32, hwcOut: bool,
 ): void {
-  for (let p0 = 0; p0 < n; p0 += CHUNK) {
-    const m = n - p0 < CHUNK ? n - p0 : CHUNK;
-    packPixels(src + <usize>(p0 * srcPx), m, srcPx, srcCh, Cin, signed, zp, sPacked, Cinp);
-    gemm(sPacked, m, Cinp, sWeights, Coutp, sBias, sAcc);
-    requantStore(sAcc, Coutp, m, Cout, dst + <usize>(p0 * dstPx), dstPx, dstCh, hdr);
+  const P = hwcOut ? chunkPixels(Cin) : chunkPixelsPlanar(Cin);
+  const K2 = (Cin + 1) >> 1;
+  const Cinp = roundUp(Cin, 8);
+  for (let p0 = 0; p0 < n; p0 += P) {
+    const m = n - p0 < P ? n - p0 : P;
+    const s = src + <usize>(p0 * srcPx);
+    const d = dst + <usize>(p0 * dstPx);
+    if (ASC_FEATURE_SIMD) {
+      if (hwcOut) {
+        packPixels(s, m, srcPx, srcCh, Cin, signed, zp, sPacked, Cinp);
+        for (let c0 = 0; c0 < Cout; c0 += 16) {
+          const cn = Cout - c0 < 16 ? Cout - c0 : 16;
+          gemmPixelsAny(cn, sPacked, m, <usize>Cinp * 2, K2, sWeights + <usize>c0 * <usize>K2 * 4, sBias + (<usize>c0 << 2), sAcc);
+          requantPixels(sAcc, 16, m, c0, cn, d, dstPx, dstCh);
+        }
+      } else {
+        const m16 = roundUp(m, 16);
+        packChannelPairs(s, m, srcPx, srcCh, Cin, signed, zp, sPacked, K2, <usize>memory.size() << 16);
+        for (let c0 = 0; c0 < Cout; c0 += 2) {
+          gemmChannels(sWeights + <usize>c0 * <usize>K2 * 4, K2, sPacked, m16, load<i32>(sBias + (<usize>c0 << 2)), load<i32>(sBias + (<usize>c0 << 2), 4), sAcc);
+          requantChannels(sAcc, m16, 0, 1, m, c0, Cout - c0 < 2 ? Cout - c0 : 2, d, 0, dstPx, dstCh);
+        }
+      }
+    } else {
+      const Coutp = roundUp(Cout, 16);
+      packPixels(s, m, srcPx, srcCh, Cin, signed, zp, sPacked, Cinp);
+      gemmScalar(sPacked, m, Cinp, sWeights, Coutp, sBias, sAcc);
+      requantPixels(sAcc, Coutp, m, 0, Cout, d, dstPx, dstCh);
+    }
   }
 }
 
@@ -125,17 +242,25 @@ export function pointwise(
   src: usize, srcRow: i32, srcPx: i32, srcCh: i32, H: i32, W: i32, Cin: i32, signed: bool, zp: i32,
   weights: usize, Cout: i32, hdr: usize, dst: usize, dstRow: i32, dstPx: i32, dstCh: i32, scratch: usize,
 ): void {
-  const Cinp = roundUp(Cin, 8);
-  const Coutp = roundUp(Cout, 4);
   layoutScratch(scratch, Cin, Cout);
-  widenWeights(weights, Cout, Cin, sWeights, Coutp, Cinp);
+  const K2 = (Cin + 1) >> 1;
+  const Coutp = roundUp(Cout, 16);
+  // Output channels contiguous: channel-fastest blocks; otherwise pixel-fastest ones.
+  const hwcOut = dstCh == 1;
+  if (ASC_FEATURE_SIMD) {
+    if (hwcOut) pairWeights(weights, Cout, Cin, sWeights, K2);
+    else widenWeights(weights, Cout, Cin, sWeights, roundUp(Cout, 2), 2 * K2);
+  } else {
+    widenWeights(weights, Cout, Cin, sWeights, Coutp, roundUp(Cin, 8));
+  }
   loadBias(hdr, sBias, Cout, Coutp);
+  prepareRequant(hdr, Cout, sTable);
   if (srcRow == W * srcPx && dstRow == W * dstPx) {
     // Rows follow each other on both sides: one run over all pixels keeps the chunks full.
-    pointwiseRun(src, srcPx, srcCh, H * W, Cin, signed, zp, Cinp, Cout, Coutp, hdr, dst, dstPx, dstCh);
+    pointwiseRun(src, srcPx, srcCh, H * W, Cin, signed, zp, Cout, dst, dstPx, dstCh, hwcOut);
   } else {
     for (let y = 0; y < H; y++) {
-      pointwiseRun(src + <usize>(y * srcRow), srcPx, srcCh, W, Cin, signed, zp, Cinp, Cout, Coutp, hdr, dst + <usize>(y * dstRow), dstPx, dstCh);
+      pointwiseRun(src + <usize>(y * srcRow), srcPx, srcCh, W, Cin, signed, zp, Cout, dst + <usize>(y * dstRow), dstPx, dstCh, hwcOut);
     }
   }
 }

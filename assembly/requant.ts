@@ -1,9 +1,18 @@
-// Requantization: int32 accumulators -> output bytes, one loop per scheme of SPEC §3.
+// Requantization: int32 accumulators -> output bytes, one arithmetic per scheme of SPEC §3.
 //
-// The kernels accumulate into an int32 buffer and call `requantStore` once per row (or pixel
-// chunk), so each scheme is written once and shared by depthwise and pointwise, by every layout
-// and by every tile of the scratchpad model. The parameters come in a small header of i32 words
-// written by the host (see `src/wasm/params.ts`, which must agree with the offsets below).
+// The kernels accumulate into small int32 blocks and hand them here, so each scheme is written once
+// and shared by depthwise and pointwise, by every layout and by every tile of the scratchpad model.
+// The parameters come in a header of i32 words written by the host (see `src/wasm/params.ts`, which
+// must agree with the offsets below).
+//
+// A kernel calls `prepareRequant` once, then `requantPixels` (accumulators channel-fastest: SIMD
+// over channels, per-channel parameters as vectors) or `requantChannels` (pixel-fastest: SIMD over
+// pixels, one channel's parameters splatted). `prepareRequant` turns the per-channel parameters
+// into a table of the vectors the SIMD arithmetic wants (powers of two instead of shift counts,
+// since WebAssembly SIMD shifts every lane by the same amount). The scalar build reads the header's
+// arrays directly and gives the same bytes.
+
+import { roundUp } from "./pack";
 
 /** Scheme ids, shared with the host. */
 export const TFLITE_DOUBLE = 0;
@@ -28,6 +37,36 @@ const H_ACT_NORM = 32; // gap-sq8
 export const H_BIAS = 36;
 const H_PA = 40; // tflite: multiplier i32[]; onnx: scale f32[]; pulp-bn: k i32[]; gap-sq8: scale u8[]
 const H_PB = 44; // tflite: shift i32[]; pulp-bn: lambda i32[]; gap-sq8: norm u8[]
+
+/** Planes of the derived parameter table (i32 each, one entry per channel). */
+const PLANES = 6;
+
+// The prepared call: scalars of the header and the derived table (module globals: the kernels
+// never allocate, and a kernel call prepares once before any store).
+let gScheme = 0;
+let gZp = 0;
+let gLo = 0;
+let gHi = 0;
+let gD = 0;
+let gMult = 0;
+let gRelu = false;
+let gActScale = 0;
+let gActNorm = 0;
+let gActRound = 0;
+let gPa: usize = 0;
+let gPb: usize = 0;
+/** Output bytes are unsigned (values may exceed 127): narrow with unsigned saturation. */
+let gUnsigned = false;
+let gTable: usize = 0;
+/** Bytes between two planes of the table. */
+let gPlane: usize = 0;
+/** 16 bytes for partial stores. */
+let gTemp: usize = 0;
+
+/** Bytes of the table `prepareRequant` fills for C channels (plus a 16-byte temporary). */
+export function requantTableBytes(C: i32): usize {
+  return <usize>PLANES * <usize>roundUp(C + 16, 16) * 4 + 16;
+}
 
 @inline function clampI32(v: i32, lo: i32, hi: i32): i32 {
   return v < lo ? lo : v > hi ? hi : v;
@@ -58,69 +97,386 @@ const H_PB = 44; // tflite: shift i32[]; pulp-bn: lambda i32[]; gap-sq8: norm u8
 }
 
 /**
- * Requantizes `n` pixels of `C` channels. The accumulator of pixel p, channel c is at
- * `acc + (p*accStride + c)*4`; its byte goes to `dst + p*pxStride + c*chStride`.
+ * Reads the header at `hdr` and, in the SIMD build, derives the parameter table of channels
+ * [0, C) at `tbl` (`requantTableBytes(C)` bytes). Must precede every `requantPixels` /
+ * `requantChannels` of a kernel call.
  */
-export function requantStore(
-  acc: usize, accStride: i32, n: i32, C: i32,
-  dst: usize, pxStride: i32, chStride: i32, hdr: usize,
-): void {
-  const scheme = load<i32>(hdr, H_SCHEME);
-  const zp = load<i32>(hdr, H_OUT_ZP);
-  const lo = load<i32>(hdr, H_MIN);
-  const hi = load<i32>(hdr, H_MAX);
-  const d = load<i32>(hdr, H_SHIFT);
-  const pa = load<usize>(hdr, H_PA);
-  const pb = load<usize>(hdr, H_PB);
+export function prepareRequant(hdr: usize, C: i32, tbl: usize): void {
+  gScheme = load<i32>(hdr, H_SCHEME);
+  gZp = load<i32>(hdr, H_OUT_ZP);
+  gLo = load<i32>(hdr, H_MIN);
+  gHi = load<i32>(hdr, H_MAX);
+  gD = load<i32>(hdr, H_SHIFT);
+  gMult = load<i32>(hdr, H_MULT);
+  gRelu = load<i32>(hdr, H_RELU) != 0;
+  gActScale = load<i32>(hdr, H_ACT_SCALE);
+  gActNorm = load<i32>(hdr, H_ACT_NORM);
+  gActRound = gActNorm > 0 ? 1 << (gActNorm - 1) : 0;
+  gPa = load<usize>(hdr, H_PA);
+  gPb = load<usize>(hdr, H_PB);
+  const s = gScheme;
+  gUnsigned = s == PULP_BN || s == PULP_QUANT || s == PULP_SHIFT || ((s == TFLITE_DOUBLE || s == TFLITE_SINGLE || s == ONNX) && gHi > 127);
+  const Ct = roundUp(C + 16, 16);
+  gTable = tbl;
+  gPlane = <usize>Ct * 4;
+  gTemp = tbl + <usize>PLANES * gPlane;
+  if (!ASC_FEATURE_SIMD) return;
+  // Lanes past C get harmless values (the stores never write them).
+  memory.fill(tbl, 0, <usize>PLANES * gPlane);
+  const pl = gPlane;
+  for (let c = 0; c < C; c++) {
+    const t = tbl + (<usize>c << 2);
+    if (s == TFLITE_DOUBLE) {
+      const sh = load<i32>(gPb + (<usize>c << 2));
+      const left = sh > 0 ? sh : 0;
+      const right = sh > 0 ? 0 : -sh;
+      store<i32>(t, 1 << left); // a = acc * 2^left (wraps like the shift)
+      store<i32>(t + pl, load<i32>(gPa + (<usize>c << 2)));
+      store<i32>(t + 2 * pl, right > 0 ? 1 << (31 - right) : 0); // h >> right = (h * 2^(31-right)) >> 31
+      store<i32>(t + 3 * pl, right == 0 ? -1 : 0); // ... which needs right >= 1
+      store<i32>(t + 4 * pl, 1 << right);
+      store<i32>(t + 5 * pl, ((1 << right) - 1) >> 1);
+    } else if (s == TFLITE_SINGLE) {
+      store<i32>(t, load<i32>(gPa + (<usize>c << 2)));
+      store<i32>(t + pl, 31 - load<i32>(gPb + (<usize>c << 2)));
+    } else if (s == ONNX) {
+      store<i32>(t, load<i32>(gPa + (<usize>c << 2)));
+    } else if (s == PULP_BN) {
+      store<i32>(t, load<i32>(gPa + (<usize>c << 2)));
+      store<i32>(t + pl, load<i32>(gPb + (<usize>c << 2)));
+    } else if (s == GAP_SQ8) {
+      const n = <i32>load<u8>(gPb + <usize>c);
+      store<i32>(t, <i32>load<u8>(gPa + <usize>c));
+      store<i32>(t + pl, n > 0 ? 1 << (n - 1) : 0);
+      store<i32>(t + 2 * pl, n > 0 ? 1 << (31 - n) : 0);
+      store<i32>(t + 3 * pl, n == 0 ? -1 : 0);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scalar arithmetic (the scalar build, and lanes the SIMD build cannot do as vectors)
+
+/** One accumulator of channel `c` to its output value (already clamped to the output range). */
+@inline function rqScalar(a: i32, c: i32): i32 {
+  const s = gScheme;
+  if (s == TFLITE_DOUBLE) {
+    return clampI32(tfliteDouble(a, load<i32>(gPa + (<usize>c << 2)), load<i32>(gPb + (<usize>c << 2))) + gZp, gLo, gHi);
+  } else if (s == TFLITE_SINGLE) {
+    return clampI32(tfliteSingle(a, load<i32>(gPa + (<usize>c << 2)), load<i32>(gPb + (<usize>c << 2))) + gZp, gLo, gHi);
+  } else if (s == ONNX) {
+    let v = <f32>a * load<f32>(gPa + (<usize>c << 2));
+    v = min<f32>(max<f32>(v, <f32>(gLo - gZp)), <f32>(gHi - gZp));
+    return <i32>nearest<f32>(v) + gZp;
+  } else if (s == PULP_BN) {
+    return clipU8((load<i32>(gPa + (<usize>c << 2)) * a + load<i32>(gPb + (<usize>c << 2))) >> gD);
+  } else if (s == PULP_QUANT) {
+    return clipU8(<i32><i16>((gMult * a) >> gD)); // PULP-NN keeps an int16
+  } else if (s == PULP_SHIFT) {
+    return clipU8(a >> gD);
+  }
+  // GAP_SQ8: scale and round half up, optional scaled ReLU, clamp last.
+  const sc = <i32>load<u8>(gPa + <usize>c);
+  const nrm = <i32>load<u8>(gPb + <usize>c);
+  let t = (a * sc + (nrm > 0 ? 1 << (nrm - 1) : 0)) >> nrm;
+  if (gRelu) t = ((t > 0 ? t : 0) * gActScale + gActRound) >> gActNorm;
+  return clampI32(t, -128, 127);
+}
+
+/**
+ * Scalar requantization of `n` pixels x `cn` channels starting at channel `c0`: the accumulator
+ * of (pixel p, channel c0 + j) is at `acc + (p*accPx + j*accCh)*4`; its byte goes to
+ * `dst + p*pxStride + (c0 + j)*chStride`.
+ */
+function requantScalar(acc: usize, accPx: i32, accCh: i32, n: i32, c0: i32, cn: i32, dst: usize, pxStride: i32, chStride: i32): void {
   for (let p = 0; p < n; p++) {
-    const a = acc + <usize>(p * accStride) * 4;
+    const a = acc + <usize>(p * accPx) * 4;
     const o = dst + <usize>(p * pxStride);
-    if (scheme == TFLITE_DOUBLE) {
-      for (let c = 0; c < C; c++) {
-        const r = tfliteDouble(load<i32>(a + (<usize>c << 2)), load<i32>(pa + (<usize>c << 2)), load<i32>(pb + (<usize>c << 2)));
-        store<u8>(o + <usize>(c * chStride), clampI32(r + zp, lo, hi));
-      }
-    } else if (scheme == TFLITE_SINGLE) {
-      for (let c = 0; c < C; c++) {
-        const r = tfliteSingle(load<i32>(a + (<usize>c << 2)), load<i32>(pa + (<usize>c << 2)), load<i32>(pb + (<usize>c << 2)));
-        store<u8>(o + <usize>(c * chStride), clampI32(r + zp, lo, hi));
-      }
-    } else if (scheme == ONNX) {
-      const fmin = <f32>(lo - zp);
-      const fmax = <f32>(hi - zp);
-      for (let c = 0; c < C; c++) {
-        let v = <f32>load<i32>(a + (<usize>c << 2)) * load<f32>(pa + (<usize>c << 2));
-        v = min<f32>(max<f32>(v, fmin), fmax);
-        store<u8>(o + <usize>(c * chStride), <i32>nearest<f32>(v) + zp);
-      }
-    } else if (scheme == PULP_BN) {
-      for (let c = 0; c < C; c++) {
-        const t = load<i32>(pa + (<usize>c << 2)) * load<i32>(a + (<usize>c << 2)) + load<i32>(pb + (<usize>c << 2));
-        store<u8>(o + <usize>(c * chStride), clipU8(t >> d));
-      }
-    } else if (scheme == PULP_QUANT) {
-      const m = load<i32>(hdr, H_MULT);
-      for (let c = 0; c < C; c++) {
-        const t = <i32><i16>((m * load<i32>(a + (<usize>c << 2))) >> d); // PULP-NN keeps an int16
-        store<u8>(o + <usize>(c * chStride), clipU8(t));
-      }
-    } else if (scheme == PULP_SHIFT) {
-      for (let c = 0; c < C; c++) {
-        store<u8>(o + <usize>(c * chStride), clipU8(load<i32>(a + (<usize>c << 2)) >> d));
-      }
+    for (let j = 0; j < cn; j++) {
+      store<u8>(o + <usize>((c0 + j) * chStride), rqScalar(load<i32>(a + <usize>(j * accCh) * 4), c0 + j));
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// SIMD arithmetic: four accumulators with their channels' parameters as vectors.
+//
+// The loops below are written once and instantiated per scheme: `scheme` is a literal at every
+// call of the @inline loop bodies, so the optimizer folds the scheme tests away and each scheme
+// gets its own straight-line inner loop.
+
+/** The high 32 bits of each 64-bit lane of (x << 1), i.e. bits 31..62: `(x >> 31)` as int32. */
+@inline function hi31(lo: v128, hi: v128): v128 {
+  return v128.shuffle<i32>(i64x2.shl(lo, 1), i64x2.shl(hi, 1), 1, 3, 5, 7);
+}
+
+/** Per-lane arithmetic right shift by e (0..31): `pow` = 2^(31-e) for e >= 1, `zero` all ones where e == 0. */
+@inline function shrVar(x: v128, pow: v128, zero: v128): v128 {
+  const q = hi31(i64x2.extmul_low_i32x4_s(x, pow), i64x2.extmul_high_i32x4_s(x, pow));
+  return v128.bitselect(x, q, zero);
+}
+
+@inline function tfliteDoubleV(acc: v128, p0: v128, p1: v128, p2: v128, p3: v128, p4: v128, p5: v128): v128 {
+  const a = i32x4.mul(acc, p0);
+  // SRDHM: (a*M + 2^30) >> 31. M is 0 or in [2^30, 2^31) (the host checks), so the a == M ==
+  // INT32_MIN saturation of gemmlowp cannot occur.
+  const r30 = i64x2.splat(<i64>1 << 30);
+  const h = hi31(i64x2.add(i64x2.extmul_low_i32x4_s(a, p1), r30), i64x2.add(i64x2.extmul_high_i32x4_s(a, p1), r30));
+  // RDBPOT: q = h >> e, rem = h - q*2^e, round half away from zero.
+  const q = shrVar(h, p2, p3);
+  const rem = i32x4.sub(h, i32x4.mul(q, p4));
+  const thr = i32x4.sub(p5, i32x4.shr_s(h, 31));
+  return i32x4.sub(q, i32x4.gt_s(rem, thr));
+}
+
+/** Single rounding with one shift for all four lanes (one channel's pixels). */
+@inline function tfliteSingleV(acc: v128, m: v128, total: i32): v128 {
+  const r = i64x2.splat(<i64>1 << (total - 1));
+  const lo = i64x2.shr_s(i64x2.add(i64x2.extmul_low_i32x4_s(acc, m), r), total);
+  const hi = i64x2.shr_s(i64x2.add(i64x2.extmul_high_i32x4_s(acc, m), r), total);
+  return v128.shuffle<i32>(lo, hi, 0, 2, 4, 6);
+}
+
+/** Single rounding lane by lane (per-lane 64-bit shifts have no SIMD form). */
+@inline function tfliteSingleLanes(acc: v128, m: v128, tot: v128): v128 {
+  let r = i32x4.splat(tfliteSingle(i32x4.extract_lane(acc, 0), i32x4.extract_lane(m, 0), 31 - i32x4.extract_lane(tot, 0)));
+  r = i32x4.replace_lane(r, 1, tfliteSingle(i32x4.extract_lane(acc, 1), i32x4.extract_lane(m, 1), 31 - i32x4.extract_lane(tot, 1)));
+  r = i32x4.replace_lane(r, 2, tfliteSingle(i32x4.extract_lane(acc, 2), i32x4.extract_lane(m, 2), 31 - i32x4.extract_lane(tot, 2)));
+  return i32x4.replace_lane(r, 3, tfliteSingle(i32x4.extract_lane(acc, 3), i32x4.extract_lane(m, 3), 31 - i32x4.extract_lane(tot, 3)));
+}
+
+/** 1.5 * 2^23: adding it rounds a float32 of magnitude below 2^22 to an integer, ties to even. */
+const MAGIC: f32 = 12582912.0;
+
+/**
+ * ONNX: f32(acc) * scale, clamped to [fmin, fmax] (integers, |.| <= 255), rounded half to even.
+ * pmin/pmax are single instructions and agree with min/max here (no NaN; a -0 rounds to 0 either
+ * way); rounding by adding 1.5 * 2^23 is exactly `nearest` for values this small.
+ */
+@inline function onnxV(acc: v128, scale: v128, fmin: v128, fmax: v128, magicMinusZp: v128): v128 {
+  let v = f32x4.mul(f32x4.convert_i32x4_s(acc), scale);
+  v = f32x4.pmin(f32x4.pmax(v, fmin), fmax);
+  // The integer is the float's bits minus MAGIC's; the zero point is added in the same step.
+  return i32x4.sub(f32x4.add(v, f32x4.splat(MAGIC)), magicMinusZp);
+}
+
+@inline function clipU8V(t: v128): v128 {
+  return i32x4.min_s(i32x4.max_s(t, i32x4.splat(0)), i32x4.splat(255));
+}
+
+@inline function clampV(t: v128, lo: v128, hi: v128): v128 {
+  return i32x4.min_s(i32x4.max_s(t, lo), hi);
+}
+
+/**
+ * One vector of four accumulators of `scheme` (a literal at every call site), parameters as
+ * vectors p0..p5 (table entries or splats; only the ones the scheme uses are read). Returns the
+ * output values, inside the output range.
+ */
+@inline function rq(
+  scheme: i32, acc: v128, p0: v128, p1: v128, p2: v128, p3: v128, p4: v128, p5: v128,
+  zp: v128, lo: v128, hi: v128, fmin: v128, fmax: v128, mzp: v128, d: i32, mult: v128, relu: bool, actScale: v128, actRound: v128, actNorm: i32,
+): v128 {
+  if (scheme == TFLITE_DOUBLE) return clampV(i32x4.add(tfliteDoubleV(acc, p0, p1, p2, p3, p4, p5), zp), lo, hi);
+  if (scheme == ONNX) return onnxV(acc, p0, fmin, fmax, mzp);
+  if (scheme == PULP_BN) return clipU8V(i32x4.shr_s(i32x4.add(i32x4.mul(p0, acc), p1), d));
+  if (scheme == PULP_QUANT) {
+    const q = i32x4.shr_s(i32x4.mul(acc, mult), d);
+    return clipU8V(i32x4.shr_s(i32x4.shl(q, 16), 16));
+  }
+  if (scheme == PULP_SHIFT) return clipU8V(i32x4.shr_s(acc, d));
+  // GAP_SQ8
+  let t = shrVar(i32x4.add(i32x4.mul(acc, p0), p1), p2, p3);
+  if (relu) t = i32x4.shr_s(i32x4.add(i32x4.mul(i32x4.max_s(t, i32x4.splat(0)), actScale), actRound), actNorm);
+  return clampV(t, i32x4.splat(-128), i32x4.splat(127));
+}
+
+/** Four int32 vectors (values inside the output range) -> 16 output bytes. */
+@inline function narrow(a: v128, b: v128, c: v128, d: v128, uns: bool): v128 {
+  const ab = i16x8.narrow_i32x4_s(a, b);
+  const cd = i16x8.narrow_i32x4_s(c, d);
+  return uns ? i8x16.narrow_i16x8_u(ab, cd) : i8x16.narrow_i16x8_s(ab, cd);
+}
+
+/** Stores the first `count` (1..16) bytes of `v` at `o`, `o + stride`, ... */
+@inline function storeBytes(o: usize, v: v128, count: i32, stride: i32): void {
+  if (stride == 1) {
+    if (count == 16) {
+      v128.store(o, v);
     } else {
-      // GAP_SQ8: scale and round half up, optional scaled ReLU, clamp last.
-      const relu = load<i32>(hdr, H_RELU) != 0;
-      const actScale = load<i32>(hdr, H_ACT_SCALE);
-      const actNorm = load<i32>(hdr, H_ACT_NORM);
-      const actRound = actNorm > 0 ? 1 << (actNorm - 1) : 0;
-      for (let c = 0; c < C; c++) {
-        const s = <i32>load<u8>(pa + <usize>c);
-        const nrm = <i32>load<u8>(pb + <usize>c);
-        let t = (load<i32>(a + (<usize>c << 2)) * s + (nrm > 0 ? 1 << (nrm - 1) : 0)) >> nrm;
-        if (relu) t = ((t > 0 ? t : 0) * actScale + actRound) >> actNorm;
-        store<u8>(o + <usize>(c * chStride), clampI32(t, -128, 127));
+      // 8, 4, 2, 1 bytes as the bits of count say, moving the rest down after each.
+      if (count & 8) {
+        v128.store64_lane(o, v, 0);
+        v = i8x16.shuffle(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 0, 0, 0, 0, 0, 0, 0, 0);
+        o += 8;
       }
+      if (count & 4) {
+        v128.store32_lane(o, v, 0);
+        v = i8x16.shuffle(v, v, 4, 5, 6, 7, 8, 9, 10, 11, 0, 0, 0, 0, 0, 0, 0, 0);
+        o += 4;
+      }
+      if (count & 2) {
+        v128.store16_lane(o, v, 0);
+        v = i8x16.shuffle(v, v, 2, 3, 4, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        o += 2;
+      }
+      if (count & 1) v128.store8_lane(o, v, 0);
+    }
+  } else {
+    v128.store(gTemp, v);
+    for (let i = 0; i < count; i++) store<u8>(o + <usize>(i * stride), load<u8>(gTemp + <usize>i));
+  }
+}
+
+/**
+ * Channel-fastest loop for one scheme: 16 channels at a time (their parameters loaded once), then
+ * every pixel.
+ */
+@inline function pixelsLoop(scheme: i32, acc: usize, accStride: i32, n: i32, t0: usize, cn: i32, d0: usize, pxStride: i32, chStride: i32): void {
+  // Every scalar a scheme may need, splatted once per call (unused ones fold away).
+  const zp = i32x4.splat(gZp), lo = i32x4.splat(gLo), hi = i32x4.splat(gHi);
+  const fmin = f32x4.splat(<f32>(gLo - gZp)), fmax = f32x4.splat(<f32>(gHi - gZp));
+  const mzp = i32x4.splat(reinterpret<i32>(MAGIC) - gZp);
+  const mult = i32x4.splat(gMult), actScale = i32x4.splat(gActScale), actRound = i32x4.splat(gActRound);
+  const d = gD, relu = gRelu, actNorm = gActNorm, uns = gUnsigned;
+  const pl = gPlane;
+  const z = i32x4.splat(0);
+  const n0 = scheme == TFLITE_DOUBLE || scheme == TFLITE_SINGLE || scheme == ONNX || scheme == PULP_BN || scheme == GAP_SQ8;
+  const n1 = scheme == TFLITE_DOUBLE || scheme == TFLITE_SINGLE || scheme == PULP_BN || scheme == GAP_SQ8;
+  const n2 = scheme == TFLITE_DOUBLE || scheme == GAP_SQ8;
+  const n4 = scheme == TFLITE_DOUBLE;
+  for (let j = 0; j < cn; j += 16) {
+    const t = t0 + (<usize>j << 2);
+    // Parameters of the 16 channels (planes a scheme does not use are never loaded).
+    const a0 = n0 ? v128.load(t) : z, a1 = n0 ? v128.load(t, 16) : z, a2 = n0 ? v128.load(t, 32) : z, a3 = n0 ? v128.load(t, 48) : z;
+    const b0 = n1 ? v128.load(t + pl) : z, b1 = n1 ? v128.load(t + pl, 16) : z, b2 = n1 ? v128.load(t + pl, 32) : z, b3 = n1 ? v128.load(t + pl, 48) : z;
+    const count = cn - j < 16 ? cn - j : 16;
+    const o0 = d0 + <usize>(j * chStride);
+    for (let p = 0; p < n; p++) {
+      const aj = acc + <usize>(p * accStride + j) * 4;
+      const o = o0 + <usize>(p * pxStride);
+      let r0: v128, r1: v128, r2: v128, r3: v128;
+      if (scheme == TFLITE_SINGLE) {
+        r0 = clampV(i32x4.add(tfliteSingleLanes(v128.load(aj), a0, b0), zp), lo, hi);
+        r1 = clampV(i32x4.add(tfliteSingleLanes(v128.load(aj, 16), a1, b1), zp), lo, hi);
+        r2 = clampV(i32x4.add(tfliteSingleLanes(v128.load(aj, 32), a2, b2), zp), lo, hi);
+        r3 = clampV(i32x4.add(tfliteSingleLanes(v128.load(aj, 48), a3, b3), zp), lo, hi);
+      } else if (scheme == TFLITE_DOUBLE || scheme == GAP_SQ8) {
+        // Too many parameter vectors to keep in registers: the rest come from the table.
+        r0 = rq(scheme, v128.load(aj), a0, b0, v128.load(t + 2 * pl), v128.load(t + 3 * pl),
+          n4 ? v128.load(t + 4 * pl) : z, n4 ? v128.load(t + 5 * pl) : z,
+          zp, lo, hi, fmin, fmax, mzp, d, mult, relu, actScale, actRound, actNorm);
+        r1 = rq(scheme, v128.load(aj, 16), a1, b1, v128.load(t + 2 * pl, 16), v128.load(t + 3 * pl, 16),
+          n4 ? v128.load(t + 4 * pl, 16) : z, n4 ? v128.load(t + 5 * pl, 16) : z,
+          zp, lo, hi, fmin, fmax, mzp, d, mult, relu, actScale, actRound, actNorm);
+        r2 = rq(scheme, v128.load(aj, 32), a2, b2, v128.load(t + 2 * pl, 32), v128.load(t + 3 * pl, 32),
+          n4 ? v128.load(t + 4 * pl, 32) : z, n4 ? v128.load(t + 5 * pl, 32) : z,
+          zp, lo, hi, fmin, fmax, mzp, d, mult, relu, actScale, actRound, actNorm);
+        r3 = rq(scheme, v128.load(aj, 48), a3, b3, v128.load(t + 2 * pl, 48), v128.load(t + 3 * pl, 48),
+          n4 ? v128.load(t + 4 * pl, 48) : z, n4 ? v128.load(t + 5 * pl, 48) : z,
+          zp, lo, hi, fmin, fmax, mzp, d, mult, relu, actScale, actRound, actNorm);
+      } else {
+        r0 = rq(scheme, v128.load(aj), a0, b0, z, z, z, z, zp, lo, hi, fmin, fmax, mzp, d, mult, relu, actScale, actRound, actNorm);
+        r1 = rq(scheme, v128.load(aj, 16), a1, b1, z, z, z, z, zp, lo, hi, fmin, fmax, mzp, d, mult, relu, actScale, actRound, actNorm);
+        r2 = rq(scheme, v128.load(aj, 32), a2, b2, z, z, z, z, zp, lo, hi, fmin, fmax, mzp, d, mult, relu, actScale, actRound, actNorm);
+        r3 = rq(scheme, v128.load(aj, 48), a3, b3, z, z, z, z, zp, lo, hi, fmin, fmax, mzp, d, mult, relu, actScale, actRound, actNorm);
+      }
+      storeBytes(o, narrow(r0, r1, r2, r3, uns), count, chStride);
+    }
+  }
+}
+
+/** Pixel-fastest loop for one scheme: one channel at a time, its parameters splatted. */
+@inline function channelsLoop(
+  scheme: i32, acc: usize, accStride: i32, accRow: i32, rows: i32, n: i32, c0: i32, cn: i32, dst: usize, dstRow: i32, pxStride: i32, chStride: i32,
+): void {
+  // Every scalar a scheme may need, splatted once per call (unused ones fold away).
+  const zp = i32x4.splat(gZp), lo = i32x4.splat(gLo), hi = i32x4.splat(gHi);
+  const fmin = f32x4.splat(<f32>(gLo - gZp)), fmax = f32x4.splat(<f32>(gHi - gZp));
+  const mzp = i32x4.splat(reinterpret<i32>(MAGIC) - gZp);
+  const mult = i32x4.splat(gMult), actScale = i32x4.splat(gActScale), actRound = i32x4.splat(gActRound);
+  const d = gD, relu = gRelu, actNorm = gActNorm, uns = gUnsigned;
+  const pl = gPlane;
+  for (let j = 0; j < cn; j++) {
+    const c = c0 + j;
+    const a = acc + <usize>(j * accStride) * 4;
+    const o = dst + <usize>(c * chStride);
+    const t = gTable + (<usize>c << 2);
+    const p0 = v128.load32_splat(t);
+    const p1 = v128.load32_splat(t + pl);
+    const p2 = v128.load32_splat(t + 2 * pl);
+    const p3 = v128.load32_splat(t + 3 * pl);
+    const p4 = v128.load32_splat(t + 4 * pl);
+    const p5 = v128.load32_splat(t + 5 * pl);
+    const total = load<i32>(t + pl);
+    for (let y = 0; y < rows; y++) {
+    const ay = a + <usize>(y * accRow) * 4;
+    const oy = o + <usize>(y * dstRow);
+    for (let p = 0; p < n; p += 16) {
+      const ap = ay + (<usize>p << 2);
+      let r0 = v128.load(ap), r1 = v128.load(ap, 16), r2 = v128.load(ap, 32), r3 = v128.load(ap, 48);
+      if (scheme == TFLITE_SINGLE) {
+        r0 = clampV(i32x4.add(tfliteSingleV(r0, p0, total), zp), lo, hi);
+        r1 = clampV(i32x4.add(tfliteSingleV(r1, p0, total), zp), lo, hi);
+        r2 = clampV(i32x4.add(tfliteSingleV(r2, p0, total), zp), lo, hi);
+        r3 = clampV(i32x4.add(tfliteSingleV(r3, p0, total), zp), lo, hi);
+      } else {
+        r0 = rq(scheme, r0, p0, p1, p2, p3, p4, p5, zp, lo, hi, fmin, fmax, mzp, d, mult, relu, actScale, actRound, actNorm);
+        r1 = rq(scheme, r1, p0, p1, p2, p3, p4, p5, zp, lo, hi, fmin, fmax, mzp, d, mult, relu, actScale, actRound, actNorm);
+        r2 = rq(scheme, r2, p0, p1, p2, p3, p4, p5, zp, lo, hi, fmin, fmax, mzp, d, mult, relu, actScale, actRound, actNorm);
+        r3 = rq(scheme, r3, p0, p1, p2, p3, p4, p5, zp, lo, hi, fmin, fmax, mzp, d, mult, relu, actScale, actRound, actNorm);
+      }
+      const count = n - p < 16 ? n - p : 16;
+      storeBytes(oy + <usize>(p * pxStride), narrow(r0, r1, r2, r3, uns), count, pxStride);
+    }
+    }
+  }
+}
+
+/**
+ * Requantizes `n` pixels x `cn` channels (channels c0 .. c0+cn-1 of the prepared call) from
+ * channel-fastest accumulators: (pixel p, channel c0 + j) at `acc + (p*accStride + j)*4`; its byte
+ * goes to `dst + p*pxStride + (c0 + j)*chStride`. Reads up to 15 accumulators past the last
+ * channel of a pixel (their lanes are never stored).
+ */
+export function requantPixels(acc: usize, accStride: i32, n: i32, c0: i32, cn: i32, dst: usize, pxStride: i32, chStride: i32): void {
+  if (ASC_FEATURE_SIMD) {
+    const t0 = gTable + (<usize>c0 << 2);
+    const d0 = dst + <usize>(c0 * chStride);
+    const s = gScheme;
+    if (s == ONNX) pixelsLoop(ONNX, acc, accStride, n, t0, cn, d0, pxStride, chStride);
+    else if (s == TFLITE_DOUBLE) pixelsLoop(TFLITE_DOUBLE, acc, accStride, n, t0, cn, d0, pxStride, chStride);
+    else if (s == TFLITE_SINGLE) pixelsLoop(TFLITE_SINGLE, acc, accStride, n, t0, cn, d0, pxStride, chStride);
+    else if (s == PULP_BN) pixelsLoop(PULP_BN, acc, accStride, n, t0, cn, d0, pxStride, chStride);
+    else if (s == PULP_QUANT) pixelsLoop(PULP_QUANT, acc, accStride, n, t0, cn, d0, pxStride, chStride);
+    else if (s == PULP_SHIFT) pixelsLoop(PULP_SHIFT, acc, accStride, n, t0, cn, d0, pxStride, chStride);
+    else pixelsLoop(GAP_SQ8, acc, accStride, n, t0, cn, d0, pxStride, chStride);
+  } else {
+    requantScalar(acc, accStride, 1, n, c0, cn, dst, pxStride, chStride);
+  }
+}
+
+/**
+ * Requantizes `cn` channels (c0 .. c0+cn-1) x `rows` rows x `n` pixels from pixel-fastest
+ * accumulators: (channel c0 + j, row y, pixel p) at `acc + (j*accStride + y*accRow + p)*4`; its
+ * byte goes to `dst + y*dstRow + p*pxStride + (c0 + j)*chStride`. Reads up to 15 accumulators
+ * past the last pixel of a row.
+ */
+export function requantChannels(
+  acc: usize, accStride: i32, accRow: i32, rows: i32, n: i32, c0: i32, cn: i32, dst: usize, dstRow: i32, pxStride: i32, chStride: i32,
+): void {
+  if (ASC_FEATURE_SIMD) {
+    const s = gScheme;
+    if (s == ONNX) channelsLoop(ONNX, acc, accStride, accRow, rows, n, c0, cn, dst, dstRow, pxStride, chStride);
+    else if (s == TFLITE_DOUBLE) channelsLoop(TFLITE_DOUBLE, acc, accStride, accRow, rows, n, c0, cn, dst, dstRow, pxStride, chStride);
+    else if (s == TFLITE_SINGLE) channelsLoop(TFLITE_SINGLE, acc, accStride, accRow, rows, n, c0, cn, dst, dstRow, pxStride, chStride);
+    else if (s == PULP_BN) channelsLoop(PULP_BN, acc, accStride, accRow, rows, n, c0, cn, dst, dstRow, pxStride, chStride);
+    else if (s == PULP_QUANT) channelsLoop(PULP_QUANT, acc, accStride, accRow, rows, n, c0, cn, dst, dstRow, pxStride, chStride);
+    else if (s == PULP_SHIFT) channelsLoop(PULP_SHIFT, acc, accStride, accRow, rows, n, c0, cn, dst, dstRow, pxStride, chStride);
+    else channelsLoop(GAP_SQ8, acc, accStride, accRow, rows, n, c0, cn, dst, dstRow, pxStride, chStride);
+  } else {
+    for (let y = 0; y < rows; y++) {
+      requantScalar(acc + <usize>(y * accRow) * 4, 1, accStride, n, c0, cn, dst + <usize>(y * dstRow), pxStride, chStride);
     }
   }
 }

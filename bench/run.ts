@@ -1,0 +1,369 @@
+// `npm run bench`: dwpw's kernels side by side with what a user would otherwise run, in one process
+// on one thread, on the same inputs: the SIMD kernels alone and chained, the fused block on the
+// scratchpad model, the scalar (non-SIMD) build, the TypeScript reference and onnxruntime-web
+// (WebAssembly backend, one thread). Then MobileNetV1's 13 blocks per image, and a batch spread
+// over worker threads. Prints tables and writes bench/results.json.
+//
+// Options: --quick (fewer and shorter runs), --no-ref, --no-ort, --no-network.
+import { readFileSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { Worker } from "node:worker_threads";
+import { performance } from "node:perf_hooks";
+import { createEngine, type Engine } from "../src/engine.js";
+import { toLayout } from "../src/layout.js";
+import { mobilenetV1, randomInput, randomOp, type LayerSpec } from "../src/networks/mobilenet.js";
+import { reference } from "../src/reference/index.js";
+import { runBlock } from "../src/scratchpad/index.js";
+import type { ConvOp, DepthwiseOp, Dtype, Layout, PointwiseOp, Tensor } from "../src/types.js";
+import { configureOrt, ortBlock, ortVersion } from "./ort.js";
+import { buildNetwork, networkInput, runNetwork } from "./network.js";
+import { median, time, timeRounds, type Entry, type Timing, type TimingOptions } from "./timing.js";
+import { rawKernel } from "./raw-kernel.js";
+
+const argv = process.argv.slice(2);
+const QUICK = argv.includes("--quick");
+const WITH_REF = !argv.includes("--no-ref");
+const WITH_ORT = !argv.includes("--no-ort");
+const WITH_NET = !argv.includes("--no-network");
+
+/** Rounds of interleaved runs per table row (see `timeRounds`): fast entries run `FAST_REPS` times a round. */
+const ROUNDS: TimingOptions = QUICK ? { warmup: 2, warmupMs: 100, minRuns: 3, minMs: 300 } : { warmup: 3, warmupMs: 300, minRuns: 9, minMs: 2500, maxRuns: 60 };
+const FAST_REPS = QUICK ? 2 : 4;
+
+const net = mobilenetV1();
+const layer = (name: string): LayerSpec => net.layers.find((l) => l.name === name)!;
+
+/** The issue's shapes: four MobileNetV1 blocks, and the 56x56x128 layers for the kernels alone. */
+const BLOCKS = [
+  { name: "32x112x112 -> 64 (s1)", dw: "b1.dw", pw: "b1.pw" },
+  { name: "64x112x112 -> 128 (s2)", dw: "b2.dw", pw: "b2.pw" },
+  { name: "256x28x28 -> 256 (s1)", dw: "b5.dw", pw: "b5.pw" },
+  { name: "512x14x14 -> 512 (s1)", dw: "b7.dw", pw: "b7.pw" },
+];
+const KERNEL_LAYERS = ["b1.dw", "b1.pw", "b2.dw", "b2.pw", "b3.dw", "b3.pw", "b5.dw", "b5.pw", "b7.dw", "b7.pw"];
+const DTYPES: Dtype[] = ["int8", "uint8"];
+
+const gmacs = (macs: number, ms: number): number => macs / ms / 1e6;
+const r2 = (x: number): number => Math.round(x * 100) / 100;
+const r3 = (x: number): number => Math.round(x * 1000) / 1000;
+const bytesOf = (t: Tensor): Uint8Array => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+const same = (a: Tensor, b: Tensor): boolean => Buffer.compare(Buffer.from(bytesOf(toLayout(a, "HWC"))), Buffer.from(bytesOf(toLayout(b, "HWC")))) === 0;
+
+function table(head: string[], rows: (string | number)[][]): string {
+  const cells = [head, ...rows.map((r) => r.map(String))];
+  const w = head.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? "").length)));
+  const line = (r: string[]) => "| " + r.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join(" | ") + " |";
+  return [line(head), "| " + w.map((n, i) => (i === 0 ? "-".repeat(n) : "-".repeat(n - 1) + ":")).join(" | ") + " |", ...cells.slice(1).map(line)].join("\n");
+}
+
+const fmtMs = (t: Timing | null): string => (t ? t.ms.toFixed(t.ms < 10 ? 3 : 1) : "-");
+const fmtX = (x: number | null): string => (x === null ? "-" : x >= 100 ? x.toFixed(0) + "x" : x.toFixed(2) + "x");
+
+function log(msg: string): void {
+  process.stderr.write(msg + "\n");
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  configureOrt();
+  const simd = await createEngine({ simd: true });
+  const scalar = await createEngine({ simd: false });
+  // Kernel-only runs keep their buffers in their own engines' memory (an API call resets the arena).
+  const rawH = await createEngine({ simd: true });
+  const rawC = await createEngine({ simd: true });
+  const started = new Date().toISOString();
+  const meta = {
+    started,
+    node: process.version,
+    cpu: cpus()[0]?.model ?? "unknown",
+    cores: cpus().length,
+    onnxruntimeWeb: ortVersion(),
+    quick: QUICK,
+    scheme: "onnx (the requantization ONNX Runtime uses, so all runtimes compute the same bytes)",
+    timing: "median wall-clock ms over repeated runs after warm-up, one thread; the entries of a table row run interleaved, round by round, so load from other processes falls on all alike; cpuMs = median CPU time of this process",
+  };
+
+  // ---- The machine's ceiling for i32x4.dot_i16x8_s --------------------------------------------
+  const peak = await dotPeak();
+  log(`dot peak ${peak.best.toFixed(1)} GMAC/s (median ${peak.median.toFixed(1)})`);
+
+  // ---- Kernels alone --------------------------------------------------------------------------
+  interface KernelRow {
+    layer: string; kind: string; shape: string; dtype: Dtype; macs: number;
+    hwc: Timing; chw: Timing; rawHwc: Timing; rawChw: Timing; scalar: Timing | null; reference: Timing | null; sameBytes: boolean;
+  }
+  const kernelRows: KernelRow[] = [];
+  for (const dtype of DTYPES) {
+    for (const name of KERNEL_LAYERS) {
+      const l = layer(name);
+      const o = { scheme: "onnx" as const, dtype, seed: 1 };
+      const xh = randomInput(l, { ...o, layout: "HWC" });
+      const xc = toLayout(xh, "CHW");
+      const op = randomOp(l, { ...o, layout: "HWC" });
+      log(`kernel ${name} ${dtype}`);
+      const entries: Entry[] = [
+        { name: "hwc", fn: () => simd.conv(xh, op), reps: FAST_REPS },
+        { name: "chw", fn: () => simd.conv(xc, op), reps: FAST_REPS },
+        { name: "rawHwc", fn: rawKernel(rawH, xh, op), reps: FAST_REPS },
+        { name: "rawChw", fn: rawKernel(rawC, xc, op), reps: FAST_REPS },
+      ];
+      if (dtype === "int8") entries.push({ name: "scalar", fn: () => scalar.conv(xh, op) });
+      if (WITH_REF && dtype === "int8") entries.push({ name: "reference", fn: () => reference.conv(xh, op) });
+      const tm = await timeRounds(entries, ROUNDS);
+      const { hwc, chw, rawHwc, rawChw } = tm as Record<string, Timing>;
+      const ySimd = simd.conv(xh, op);
+      let ok = same(ySimd, simd.conv(xc, op));
+      const sc = tm.scalar ?? null;
+      if (sc) ok &&= same(ySimd, scalar.conv(xh, op));
+      const ref = tm.reference ?? null;
+      if (ref) ok &&= same(ySimd, reference.conv(xh, op));
+      kernelRows.push({
+        layer: name, kind: l.kind, shape: `${l.channels}x${l.height}x${l.width}` + (l.kind === "pointwise" ? ` -> ${l.outChannels}` : ` s${l.stride[0]}`),
+        dtype, macs: l.macs, hwc: hwc!, chw: chw!, rawHwc: rawHwc!, rawChw: rawChw!, scalar: sc, reference: ref, sameBytes: ok,
+      });
+    }
+  }
+
+  // ---- Blocks ---------------------------------------------------------------------------------
+  interface BlockRow {
+    block: string; dtype: Dtype; macs: number;
+    kernelsHWC: Timing; kernelsCHW: Timing;
+    scratchpad: { ms: Timing; planned: Timing; layout: Layout; schedule: string; tiling: Record<string, number>; l2Enlarged: boolean; kernelsSameLayout: Timing } | null;
+    scratchpadOther: { ms: Timing; planned: Timing; layout: Layout; schedule: string } | null;
+    ort: Timing | null; reference: Timing | null; scalar: Timing | null;
+    sameBytes: { ort: boolean | null; scratchpad: boolean | null; reference: boolean | null; scalar: boolean | null };
+  }
+  const blockRows: BlockRow[] = [];
+  for (const dtype of DTYPES) {
+    for (const b of BLOCKS) {
+      const dl = layer(b.dw), pl = layer(b.pw);
+      const o = { scheme: "onnx" as const, dtype, seed: 1 };
+      const xh = randomInput(dl, { ...o, layout: "HWC" });
+      const xc = toLayout(xh, "CHW");
+      const dw = randomOp(dl, { ...o, layout: "HWC" }) as DepthwiseOp;
+      const pw = randomOp(pl, { ...o, layout: "HWC" }) as PointwiseOp;
+      const ops: [ConvOp, ConvOp] = [dw, pw];
+      const macs = dl.macs + pl.macs;
+      log(`block ${b.name} ${dtype}`);
+      const kernels = (e: Engine, x: Tensor) => e.conv(e.conv(x, dw), pw);
+      const want = kernels(simd, xc);
+
+      // The scratchpad model: the planner's best schedule for each input layout; GAP8's 512 kB L2
+      // cannot hold the 112x112 blocks' tensors, so those run with a larger L2 (same L1).
+      const sp: { layout: Layout; options: object; given: object; schedule: string; tiling: Record<string, number>; l2Enlarged: boolean; ok: boolean }[] = [];
+      for (const [layout, x] of [["HWC", xh], ["CHW", xc]] as [Layout, Tensor][]) {
+        let options = {};
+        let l2Enlarged = false;
+        let r;
+        try {
+          r = runBlock(simd, x, ops, options);
+        } catch {
+          options = { memory: { l2: 64 * 1024 * 1024 } };
+          l2Enlarged = true;
+          r = runBlock(simd, x, ops, options);
+        }
+        // The same run with the plan given (schedule and tiling): the model's execution alone.
+        const given = { ...options, schedule: r.report.schedule, tiling: r.report.tiling };
+        sp.push({ layout, options, given, schedule: r.report.schedule, tiling: r.report.tiling, l2Enlarged, ok: same(r.output, want) });
+      }
+      let ortS: Awaited<ReturnType<typeof ortBlock>> | null = null;
+      let ortOk: boolean | null = null;
+      if (WITH_ORT) {
+        ortS = await ortBlock(xc, dw, pw);
+        ortOk = Buffer.compare(Buffer.from(await ortS.run()), Buffer.from(bytesOf(want))) === 0;
+      }
+      const entries: Entry[] = [
+        { name: "HWC", fn: () => kernels(simd, xh), reps: FAST_REPS },
+        { name: "CHW", fn: () => kernels(simd, xc), reps: FAST_REPS },
+        { name: "blockHWC", fn: () => runBlock(simd, xh, ops, sp[0]!.options) },
+        { name: "blockCHW", fn: () => runBlock(simd, xc, ops, sp[1]!.options) },
+        { name: "runHWC", fn: () => runBlock(simd, xh, ops, sp[0]!.given), reps: FAST_REPS },
+        { name: "runCHW", fn: () => runBlock(simd, xc, ops, sp[1]!.given), reps: FAST_REPS },
+        { name: "scalar", fn: () => kernels(scalar, xh) },
+      ];
+      if (ortS) { const s = ortS; entries.push({ name: "ort", fn: () => s.run(), reps: dtype === "int8" ? 1 : FAST_REPS }); }
+      if (WITH_REF && dtype === "int8") entries.push({ name: "reference", fn: () => reference.conv(reference.conv(xh, dw), pw) });
+      const tm = await timeRounds(entries, ROUNDS);
+      if (ortS) await ortS.release();
+      const kernelsHWC = tm.HWC!, kernelsCHW = tm.CHW!;
+      const spT = sp.map((p) => ({ ...p, ms: tm["block" + p.layout]!, planned: tm["run" + p.layout]! }));
+      spT.sort((p, q) => p.planned.ms - q.planned.ms);
+      const best = spT[0]!;
+      const other = spT[1] ?? null;
+      const ortT = tm.ort ?? null;
+      const ref = tm.reference ?? null;
+      const refOk = ref ? same(reference.conv(reference.conv(xh, dw), pw), want) : null;
+      const sc = tm.scalar!;
+      const scOk = same(kernels(scalar, xh), want);
+      blockRows.push({
+        block: b.name, dtype, macs, kernelsHWC, kernelsCHW,
+        scratchpad: { ms: best.ms, planned: best.planned, layout: best.layout, schedule: best.schedule, tiling: best.tiling, l2Enlarged: best.l2Enlarged, kernelsSameLayout: best.layout === "HWC" ? kernelsHWC : kernelsCHW },
+        scratchpadOther: other ? { ms: other.ms, planned: other.planned, layout: other.layout, schedule: other.schedule } : null,
+        ort: ortT, reference: ref, scalar: sc,
+        sameBytes: { ort: ortOk, scratchpad: spT.every((p) => p.ok), reference: refOk, scalar: scOk },
+      });
+    }
+  }
+
+  // ---- Whole network --------------------------------------------------------------------------
+  interface NetRow { scheme: string; dtype: Dtype; macs: number; perImage: Timing }
+  const netRows: NetRow[] = [];
+  interface WorkerRow { scheme: string; dtype: Dtype; batch: number; workers: number; ms: number; imagesPerSecond: number }
+  const workerRows: WorkerRow[] = [];
+  if (WITH_NET) {
+    for (const [scheme, dtype] of [["onnx", "int8"], ["onnx", "uint8"], ["tflite-double", "int8"]] as const) {
+      log(`network ${scheme} ${dtype}`);
+      const nw = buildNetwork(scheme, dtype);
+      const x = networkInput(scheme, dtype, 0);
+      const perImage = time(() => runNetwork(simd, nw, x), QUICK ? { warmup: 2, warmupMs: 200, minRuns: 5, minMs: 300 } : { warmup: 3, warmupMs: 500, minRuns: 15, minMs: 3000 });
+      netRows.push({ scheme, dtype, macs: nw.macs, perImage });
+    }
+    const batch = QUICK ? 8 : 32;
+    for (const workers of [1, 2]) {
+      log(`workers ${workers}`);
+      const ms = await throughput("onnx", "int8", batch, workers, QUICK ? 1 : 3);
+      workerRows.push({ scheme: "onnx", dtype: "int8", batch, workers, ms, imagesPerSecond: (batch * 1000) / ms });
+    }
+  }
+
+  // ---- Print ----------------------------------------------------------------------------------
+  const out: string[] = [];
+  out.push(`dwpw benchmark (${meta.cpu}, ${meta.cores} cores, Node ${meta.node}, onnxruntime-web ${meta.onnxruntimeWeb}; ${started})`);
+  out.push("Median wall-clock ms per run after warm-up, one thread, requant scheme `onnx`; the entries of a row run interleaved,");
+  out.push("round by round (the machine is shared: load falls on all alike). GMAC/s = multiply-accumulates / time.");
+  out.push(`Ceiling of i32x4.dot_i16x8_s on this machine now (8 independent dot+add chains in registers): ${peak.best.toFixed(1)} GMAC/s best, ${peak.median.toFixed(1)} median.`);
+  out.push("");
+  out.push("Kernels alone: public API calls (validation, copies in and out, output allocation included); \"kernel only\" = the same");
+  out.push("kernel on buffers already in WebAssembly memory (GMAC/s)");
+  out.push(table(
+    ["layer", "op", "dtype", "HWC ms", "GMAC/s", "kernel only", "CHW ms", "GMAC/s", "kernel only", "scalar ms", "SIMD/scalar", "reference ms", "vs reference", "same bytes"],
+    kernelRows.map((k) => [
+      `${k.layer} ${k.shape}`, k.kind, k.dtype, fmtMs(k.hwc), gmacs(k.macs, k.hwc.ms).toFixed(1), gmacs(k.macs, k.rawHwc.ms).toFixed(1),
+      fmtMs(k.chw), gmacs(k.macs, k.chw.ms).toFixed(1), gmacs(k.macs, k.rawChw.ms).toFixed(1),
+      fmtMs(k.scalar), fmtX(k.scalar ? k.scalar.ms / k.hwc.ms : null), fmtMs(k.reference), fmtX(k.reference ? k.reference.ms / k.hwc.ms : null), k.sameBytes ? "yes" : "NO",
+    ]),
+  ));
+  out.push("");
+  out.push("Depthwise -> pointwise blocks. dwpw = the two kernels through the public API; ORT/dwpw compares the CHW run with");
+  out.push("onnxruntime-web (NCHW); ratios > 1 mean dwpw is faster. block() = the scratchpad model as called (planner included);");
+  out.push("run only = the same with its plan (schedule, tiling) given; run/kernels compares it with the kernels in the same layout.");
+  out.push(table(
+    ["block", "dtype", "dwpw HWC ms", "dwpw CHW ms", "GMAC/s", "onnxruntime-web ms", "ORT/dwpw", "block() ms", "run only ms", "schedule (input layout best)", "run/kernels", "ORT/run", "reference ms", "ref/dwpw", "scalar ms", "same bytes"],
+    blockRows.map((b) => {
+      const sp = b.scratchpad!;
+      const ok = Object.values(b.sameBytes).every((v) => v !== false);
+      return [
+        b.block, b.dtype, fmtMs(b.kernelsHWC), fmtMs(b.kernelsCHW), gmacs(b.macs, b.kernelsCHW.ms).toFixed(1),
+        fmtMs(b.ort), fmtX(b.ort ? b.ort.ms / b.kernelsCHW.ms : null),
+        fmtMs(sp.ms), fmtMs(sp.planned), `${sp.schedule}${sp.l2Enlarged ? " (L2 64 MB)" : ""}`, fmtX(sp.planned.ms / sp.kernelsSameLayout.ms),
+        fmtX(b.ort ? b.ort.ms / sp.planned.ms : null),
+        fmtMs(b.reference), fmtX(b.reference ? b.reference.ms / b.kernelsHWC.ms : null), fmtMs(b.scalar), ok ? "yes" : "NO",
+      ];
+    }),
+  ));
+  if (WITH_NET) {
+    out.push("");
+    out.push("MobileNetV1 1.0-224, the 13 depthwise-separable blocks (26 layers, HWC, bit-exact), one image");
+    out.push(table(
+      ["scheme", "dtype", "ms / image (1 thread)", "GMAC/s"],
+      netRows.map((n) => [n.scheme, n.dtype, n.perImage.ms.toFixed(2), gmacs(n.macs, n.perImage.ms).toFixed(1)]),
+    ));
+    out.push("");
+    const w1 = workerRows.find((w) => w.workers === 1);
+    out.push("Throughput: a batch spread over worker threads (each with its own init()), onnx int8");
+    out.push(table(
+      ["workers", "batch", "ms", "images / s", "scaling"],
+      workerRows.map((w) => [w.workers, w.batch, w.ms.toFixed(1), w.imagesPerSecond.toFixed(1), w1 ? (w.imagesPerSecond / w1.imagesPerSecond).toFixed(2) + "x" : "-"]),
+    ));
+  }
+  console.log(out.join("\n"));
+
+  const results = {
+    meta,
+    dotPeakGmacs: { best: r2(peak.best), median: r2(peak.median) },
+    kernels: kernelRows.map((k) => ({
+      layer: k.layer, op: k.kind, shape: k.shape, dtype: k.dtype, macs: k.macs,
+      hwc: { ms: r3(k.hwc.ms), cpuMs: r3(k.hwc.cpu), gmacs: r2(gmacs(k.macs, k.hwc.ms)), runs: k.hwc.runs },
+      chw: { ms: r3(k.chw.ms), cpuMs: r3(k.chw.cpu), gmacs: r2(gmacs(k.macs, k.chw.ms)), runs: k.chw.runs },
+      kernelOnly: {
+        hwc: { ms: r3(k.rawHwc.ms), gmacs: r2(gmacs(k.macs, k.rawHwc.ms)) },
+        chw: { ms: r3(k.rawChw.ms), gmacs: r2(gmacs(k.macs, k.rawChw.ms)) },
+      },
+      scalarMs: k.scalar ? r3(k.scalar.ms) : null,
+      referenceMs: k.reference ? r3(k.reference.ms) : null,
+      sameBytes: k.sameBytes,
+    })),
+    blocks: blockRows.map((b) => ({
+      block: b.block, dtype: b.dtype, macs: b.macs,
+      kernelsHWC: { ms: r3(b.kernelsHWC.ms), cpuMs: r3(b.kernelsHWC.cpu), gmacs: r2(gmacs(b.macs, b.kernelsHWC.ms)) },
+      kernelsCHW: { ms: r3(b.kernelsCHW.ms), cpuMs: r3(b.kernelsCHW.cpu), gmacs: r2(gmacs(b.macs, b.kernelsCHW.ms)) },
+      scratchpad: b.scratchpad && {
+        ms: r3(b.scratchpad.ms.ms), cpuMs: r3(b.scratchpad.ms.cpu), runOnlyMs: r3(b.scratchpad.planned.ms),
+        inputLayout: b.scratchpad.layout, schedule: b.scratchpad.schedule, tiling: b.scratchpad.tiling,
+        l2Enlarged: b.scratchpad.l2Enlarged, runOverKernels: r2(b.scratchpad.planned.ms / b.scratchpad.kernelsSameLayout.ms),
+      },
+      scratchpadOtherLayout: b.scratchpadOther && { ms: r3(b.scratchpadOther.ms.ms), runOnlyMs: r3(b.scratchpadOther.planned.ms), inputLayout: b.scratchpadOther.layout, schedule: b.scratchpadOther.schedule },
+      onnxruntimeWeb: b.ort && { ms: r3(b.ort.ms), cpuMs: r3(b.ort.cpu), overDwpwCHW: r2(b.ort.ms / b.kernelsCHW.ms), overScratchpadRun: b.scratchpad ? r2(b.ort.ms / b.scratchpad.planned.ms) : null },
+      referenceMs: b.reference ? r3(b.reference.ms) : null,
+      scalarMs: b.scalar ? r3(b.scalar.ms) : null,
+      sameBytes: b.sameBytes,
+    })),
+    network: netRows.map((n) => ({ scheme: n.scheme, dtype: n.dtype, macs: n.macs, msPerImage: r3(n.perImage.ms), cpuMsPerImage: r3(n.perImage.cpu), gmacs: r2(gmacs(n.macs, n.perImage.ms)) })),
+    workers: workerRows.map((w) => ({ ...w, ms: r2(w.ms), imagesPerSecond: r2(w.imagesPerSecond) })),
+  };
+  const file = new URL("../../../bench/results.json", import.meta.url);
+  writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
+  log(`wrote ${file.pathname}`);
+}
+
+/** GMAC/s of `dotPeak` (bench/peak/peak.ts): best and median of 30 runs of 2^20 iterations. */
+async function dotPeak(): Promise<{ best: number; median: number }> {
+  const bytes = readFileSync(new URL("../peak.wasm", import.meta.url));
+  const { instance } = await WebAssembly.instantiate(bytes, { env: { abort() {} } });
+  const e = instance.exports as unknown as { dotPeak(n: number, out: number): void; memory: WebAssembly.Memory };
+  const out = 1024;
+  const n = 1 << 20;
+  for (let i = 0; i < 5; i++) e.dotPeak(n, out);
+  const g: number[] = [];
+  for (let i = 0; i < 30; i++) {
+    const t = performance.now();
+    e.dotPeak(n, out);
+    g.push((n * 64) / (performance.now() - t) / 1e6);
+  }
+  return { best: Math.max(...g), median: median(g) };
+}
+
+/**
+ * Wall-clock ms for `batch` images split over `workers` threads (each did its own init() and a
+ * warm-up image before the clock starts); the median of `reps` repetitions.
+ */
+async function throughput(scheme: "onnx", dtype: Dtype, batch: number, workers: number, reps: number): Promise<number> {
+  const url = new URL("./worker.js", import.meta.url);
+  const ws: Worker[] = [];
+  const ready: Promise<void>[] = [];
+  for (let k = 0; k < workers; k++) {
+    const images = Array.from({ length: batch }, (_, i) => i).filter((i) => i % workers === k);
+    const w = new Worker(url, { workerData: { scheme, dtype, images } });
+    ws.push(w);
+    ready.push(new Promise((res, rej) => {
+      w.once("message", () => res());
+      w.once("error", rej);
+    }));
+  }
+  await Promise.all(ready);
+  const times: number[] = [];
+  for (let r = 0; r < reps + 1; r++) {
+    const t = performance.now();
+    await Promise.all(ws.map((w) => new Promise<void>((res, rej) => {
+      w.once("message", () => res());
+      w.once("error", rej);
+      w.postMessage({ run: true });
+    })));
+    if (r > 0) times.push(performance.now() - t); // the first round is one more warm-up
+  }
+  for (const w of ws) await w.terminate();
+  return median(times);
+}
+
+await main();
