@@ -4,6 +4,7 @@
 // deployment, and runs the table.
 import type { ConvOp, Layout, Padding, Requant } from "../types.js";
 import { MAX_DIM } from "../validate.js";
+import { randomOp, type NetworkSpec, type QuantScheme } from "../networks/mobilenet.js";
 import {
   FUSED_SCHEDULES,
   RULES,
@@ -361,4 +362,16 @@ export function check(subject: Subject, options: CheckOptions): Finding[] {
     }
   });
   return findings;
+}
+
+/**
+ * The check subjects of a MobileNet preset: every depthwise and pointwise layer with ops of
+ * `scheme` (PULP-NN's kernels run `pulp-bn` by default). For `npm start` and `dwpw report`.
+ */
+export function presetSubjects(net: NetworkSpec, scheme: QuantScheme = "pulp-bn", seed = 1): LayerSubject[] {
+  return net.layers.map((l) => ({
+    name: l.name,
+    input: { height: l.height, width: l.width, channels: l.channels },
+    op: randomOp(l, { scheme, seed }),
+  }));
 }

@@ -15,7 +15,8 @@
 import { check, depthwise, formatReport, fusionReport, init, mobilenetV1, mobilenetV2, pointwise, reference } from "../index.js";
 import type { ConvOp, Dtype, Layout, Tensor } from "../index.js";
 // The random-op builder is a helper for the main job and the benchmarks, not part of the package API.
-import { QUANT_SCHEMES, randomLayer, randomOp, type LayerSpec, type QuantScheme } from "../networks/mobilenet.js";
+import { QUANT_SCHEMES, randomLayer, type LayerSpec, type QuantScheme } from "../networks/mobilenet.js";
+import { presetSubjects } from "../check/index.js";
 
 // ---------------------------------------------------------------------------------------------
 // Shared context: options, the mismatch log and the verdict.
@@ -322,11 +323,7 @@ async function deploymentCheck(ctx: Context): Promise<void> {
   ctx.out("== 3. Deployment check: layers the real GAP8 kernels would not compute exactly ==");
   for (const padding of ["tf-same", "symmetric"] as const) {
     const net = mobilenetV1({ padding });
-    const layers = net.layers.map((l) => ({
-      name: l.name,
-      input: { height: l.height, width: l.width, channels: l.channels },
-      op: randomOp(l, { scheme: "pulp-bn", seed: ctx.seed }),
-    }));
+    const layers = presetSubjects(net, "pulp-bn", ctx.seed);
     for (const target of ["pulp-nn", "dory-fused"] as const) {
       const findings = check(layers, { target }).filter((f) => f.severity !== "info");
       ctx.out(`${net.name} (${padding} padding), target ${target}: ${findings.length === 0 ? "no findings" : `${findings.length} finding(s)`}`);
