@@ -101,13 +101,15 @@ export interface ReportOptions {
   objective?: Objective;
 }
 
-const ZERO: Traffic = { activationBytes: 0, weightBytes: 0, dmaCommands: 0, dmaCycles: 0, peakL1Bytes: 0 };
+export const ZERO: Traffic = { activationBytes: 0, weightBytes: 0, dmaCommands: 0, dmaCycles: 0, peakL1Bytes: 0 };
 
-function traffic(r: TransferReport): Traffic {
+/** The traffic fields of a transfer report. */
+export function traffic(r: TransferReport): Traffic {
   return { activationBytes: r.activationBytes, weightBytes: r.l2ToL1.weights + r.l2ToL1.params, dmaCommands: r.dmaCommands, dmaCycles: r.dmaCycles, peakL1Bytes: r.peakL1Bytes };
 }
 
-function add(a: Traffic, b: Traffic): Traffic {
+/** Two ways of running summed (peak L1: the larger). */
+export function add(a: Traffic, b: Traffic): Traffic {
   return {
     activationBytes: a.activationBytes + b.activationBytes,
     weightBytes: a.weightBytes + b.weightBytes,
@@ -117,8 +119,9 @@ function add(a: Traffic, b: Traffic): Traffic {
   };
 }
 
-const reduction = (unfused: number, fused: number) => (unfused === 0 ? 0 : (100 * (unfused - fused)) / unfused);
-const dims = (t: { height: number; width: number; channels: number }) => `${t.height}x${t.width}x${t.channels}`;
+/** Percent of `unfused` saved by `fused`. */
+export const reduction = (unfused: number, fused: number) => (unfused === 0 ? 0 : (100 * (unfused - fused)) / unfused);
+export const dims = (t: { height: number; width: number; channels: number }) => `${t.height}x${t.width}x${t.channels}`;
 
 /** The fused schedule of a pair that moves the fewest activation bytes (then cycles), or null if none fits. */
 export function bestFused(input: Tensor, ops: [ConvOp, ConvOp], memory?: Partial<MemoryConfig>): TransferReport | null {

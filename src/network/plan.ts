@@ -4,7 +4,7 @@
 // activation bytes than running the two layers unfused; an inverted residual (expand -> dw ->
 // project) fuses expand+dw or dw+project, whichever moves fewer bytes. So `dwpw plan` on a
 // MobileNet ONNX model gives the totals of `dwpw report` for the same network and scheme.
-import { bestFused, type BlockRow, type NetworkReport, type Traffic } from "../report.js";
+import { add, bestFused, dims, reduction, traffic, ZERO, type BlockRow, type NetworkReport, type Traffic } from "../report.js";
 import { describeBlock } from "../scratchpad/block.js";
 import { resolveMemory, type MemoryConfig } from "../scratchpad/memory.js";
 import { bestTiling, planLayer, type TransferReport } from "../scratchpad/plan.js";
@@ -76,25 +76,6 @@ export function placeholder(v: ValueSpec, layout: Layout): Tensor {
 export function withZeroPoint(t: Tensor, zp: number): Tensor {
   return t.zeroPoint === zp ? t : { ...t, zeroPoint: zp };
 }
-
-const ZERO: Traffic = { activationBytes: 0, weightBytes: 0, dmaCommands: 0, dmaCycles: 0, peakL1Bytes: 0 };
-
-export function traffic(r: TransferReport): Traffic {
-  return { activationBytes: r.activationBytes, weightBytes: r.l2ToL1.weights + r.l2ToL1.params, dmaCommands: r.dmaCommands, dmaCycles: r.dmaCycles, peakL1Bytes: r.peakL1Bytes };
-}
-
-function add(a: Traffic, b: Traffic): Traffic {
-  return {
-    activationBytes: a.activationBytes + b.activationBytes,
-    weightBytes: a.weightBytes + b.weightBytes,
-    dmaCommands: a.dmaCommands + b.dmaCommands,
-    dmaCycles: a.dmaCycles + b.dmaCycles,
-    peakL1Bytes: Math.max(a.peakL1Bytes, b.peakL1Bytes),
-  };
-}
-
-const reduction = (u: number, f: number) => (u === 0 ? 0 : (100 * (u - f)) / u);
-const dims = (t: { height: number; width: number; channels: number }) => `${t.height}x${t.width}x${t.channels}`;
 
 /** How one unit is deployed: which pair (if any) runs fused, under which schedule and tiling. */
 export interface UnitPlan {
