@@ -22,6 +22,8 @@ interface State {
   blocks: number;
   plans: BlockPlan[];
   rows: Map<number, { row: BlockRow; agrees: boolean }>;
+  /** The deployment check's findings, once the worker has sent them. */
+  findings: Array<{ layer: string; target: string; rule: string; message: string; fix: string }> | null;
   done: boolean;
 }
 let state: State | null = null;
@@ -69,7 +71,7 @@ function start(): void {
     setStatus("error", job);
     return;
   }
-  state = { network: job.source.kind === "onnx" ? job.source.name : job.source.network, memory: "", blocks: 0, plans: [], rows: new Map(), done: false };
+  state = { network: job.source.kind === "onnx" ? job.source.name : job.source.network, memory: "", blocks: 0, plans: [], rows: new Map(), findings: null, done: false };
   for (const k of ["network", "l1", "l1Usable"]) delete document.body.dataset[k];
   render();
   setStatus("planning", "Planning…");
@@ -103,6 +105,9 @@ function onMessage(s: State, m: FromWorker): void {
     case "progress":
       setStatus("checking", m.text);
       return;
+    case "findings":
+      s.findings = m.findings;
+      break;
     case "checked":
       s.rows.set(m.row.block, { row: m.row, agrees: m.agrees });
       setStatus("checking", `Emulating block ${s.rows.size}/${s.blocks} and comparing with the reference…`);
@@ -203,6 +208,26 @@ function render(): void {
   exact.className = bad.length ? "no" : s.done ? "yes" : "";
   exact.dataset.state = bad.length ? "no" : s.done ? "yes" : "pending";
   exact.textContent = bad.length ? `NO (block ${bad.join(", ")})` : s.done ? `yes (${rows.length}/${s.blocks} blocks)` : `checking ${rows.length}/${s.blocks || "…"}`;
+  // Estimated GAP8 cycles of the blocks (src/latency), unfused against the optimized plans.
+  const lat = rows.map((r) => r.row.latency).filter((l) => l !== undefined);
+  const cyc = (k: "unfused" | "optimized") => lat.reduce((t, l) => t + l![k].totalCycles, 0);
+  out("#latency", lat.length ? `${(cyc("unfused") / 1e6).toFixed(1)} → ${(cyc("optimized") / 1e6).toFixed(1)} Mcycles (${pct(cyc("unfused"), cyc("optimized")).toFixed(1)}% less)${lat.length < s.blocks ? ` (${lat.length}/${s.blocks} blocks)` : ""}` : "–");
+  const list = $<HTMLUListElement>("#findings-list");
+  list.replaceChildren();
+  const note = $<HTMLParagraphElement>("#findings-note");
+  note.textContent = s.findings === null ? "Checking…" : s.findings.length === 0 ? "None: the GAP8 kernels (PULP-NN and the fused kernels) compute every layer's exact bytes." : `${s.findings.length} finding(s):`;
+  for (const f of s.findings ?? []) {
+    const li = document.createElement("li");
+    li.dataset.rule = f.rule;
+    li.innerHTML = `<b></b> <code></code> <span class="target"></span><br><span class="msg"></span><br><span class="fix"></span>`;
+    const [b, code, target, msg, fix] = Array.from(li.querySelectorAll("b, code, .target, .msg, .fix"));
+    b!.textContent = f.layer;
+    code!.textContent = f.rule;
+    target!.textContent = `(${f.target})`;
+    msg!.textContent = f.message;
+    fix!.textContent = `Fix: ${f.fix}`;
+    list.append(li);
+  }
   document.body.dataset.state = s.done ? "done" : "busy";
 }
 

@@ -25,6 +25,8 @@ export type FromWorker =
   | { type: "plan"; plan: BlockPlan }
   /** One block re-run through `fusionReport` with emulation: the report's row, and whether it matches the plan. */
   | { type: "checked"; row: BlockRow; agrees: boolean }
+  /** The deployment check: layers the real GAP8 kernels (PULP-NN, the fused kernels) would compute wrongly. */
+  | { type: "findings"; findings: Array<{ layer: string; target: string; rule: string; message: string; fix: string }> }
   /** Progress of a long emulation (an ONNX network runs as a whole, layer by layer). */
   | { type: "progress"; text: string }
   | { type: "done"; ms: number }

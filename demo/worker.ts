@@ -11,6 +11,7 @@ import { loadOnnx } from "../src/onnx/index.js";
 import { planNetwork } from "../src/network/plan.js";
 import type { Network } from "../src/network/network.js";
 import { resolveMemory } from "../src/scratchpad/memory.js";
+import { check, presetSubjects, type Finding } from "../src/check/index.js";
 import { planOnnxUnit, planPresetBlock, type BlockPlan } from "./candidates.js";
 import type { FromWorker, Job } from "./protocol.js";
 
@@ -27,8 +28,16 @@ function start(name: string, blocks: number, job: Job): void {
   post({ type: "start", network: name, blocks, memory: { l1: mem.l1, l1Usable: mem.l1Usable, l2: mem.l2, dma: mem.dmaName, doubleBuffer: mem.doubleBuffer } });
 }
 
+/** Posts the deployment check's findings (errors and warnings) for both GAP8 targets. */
+function postFindings(run: (target: "pulp-nn" | "dory-fused") => Finding[]): void {
+  const findings = (["pulp-nn", "dory-fused"] as const).flatMap((target) =>
+    run(target).filter((f) => f.severity !== "info").map((f) => ({ layer: String(f.layer), target, rule: f.rule, message: f.message, fix: f.fix })));
+  post({ type: "findings", findings });
+}
+
 function runPreset(job: Job, net: NetworkSpec): void {
   start(net.name, net.blocks.length, job);
+  postFindings((target) => check(presetSubjects(net), { target }));
   const options = { scheme: job.scheme, layout: job.layout, memory: job.memory };
   const plans = net.blocks.map((b) => {
     const plan = planPresetBlock(b, options, defaultEngine());
@@ -60,6 +69,7 @@ function runOnnx(job: Job, name: string, bytes: ArrayBuffer): void {
   const net = loadOnnx(new Uint8Array(bytes));
   const { report, plans: units } = planNetwork(net.graph, { memory: job.memory, layout: job.layout });
   start(`${name} (${net.name})`, units.length, job);
+  postFindings((target) => net.check({ target }).findings);
   if (units.length === 0) throw new Error(`${name}: no depthwise-separable block (dw+pw, pw+dw or expand/dw/project) to plan`);
   const plans = units.map((u) => {
     const plan = planOnnxUnit(net.graph, u.unit, job.layout, job.memory);

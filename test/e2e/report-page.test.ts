@@ -53,6 +53,9 @@ async function pageNumbers(page: Page) {
       saved: document.querySelector("#total-saved")!.textContent,
       bitExact: document.querySelector<HTMLElement>("#bit-exact")!.dataset.state,
       status: document.querySelector<HTMLElement>("#status")!.dataset.state,
+      latency: document.querySelector("#latency")!.textContent,
+      findingsNote: document.querySelector("#findings-note")!.textContent,
+      findings: [...document.querySelectorAll<HTMLElement>("#findings-list li")].map((li) => li.dataset.rule),
       blocks: [...document.querySelectorAll<HTMLElement>(".block")].map((b) => ({
         block: Number(b.dataset.block),
         unfused: Number(b.dataset.unfused),
@@ -119,6 +122,10 @@ describe("report page in Chromium", () => {
     const before = await pageNumbers(page);
     expectMatches(before, await cliReport(["--network", "mobilenet-v1"]));
     expect(before.blocks).toHaveLength(13);
+    // The estimated GAP8 latency of the blocks and the deployment check (symmetric padding: nothing to flag).
+    expect(before.latency).toMatch(/Mcycles/);
+    expect(before.findingsNote).toMatch(/^None/);
+    expect(before.findings).toEqual([]);
 
     await page.fill("input[name=l1]", "46000");
     await settled(page, "mobilenet_v1_1.0_224", 46000);
