@@ -21,6 +21,7 @@ import { fileURLToPath } from "node:url";
 import os from "node:os";
 import * as P from "./onnx/proto.mjs";
 import * as R from "./onnx/reference.mjs";
+import { Rng } from "./onnx/rng.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const OUT = {
@@ -41,40 +42,6 @@ const POW2 = new Set(["ties", "f32acc", "wrap"]);
 // ---------------------------------------------------------------------------------------------
 // Deterministic randomness
 
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-class Rng {
-  constructor(seed) {
-    this.next = mulberry32(seed);
-  }
-  int(lo, hi) {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
-  }
-  uniform(lo, hi) {
-    return lo + this.next() * (hi - lo);
-  }
-  logUniform(lo, hi) {
-    return Math.exp(this.uniform(Math.log(lo), Math.log(hi)));
-  }
-  chance(p) {
-    return this.next() < p;
-  }
-  pick(arr) {
-    return arr[Math.floor(this.next() * arr.length)];
-  }
-  sign() {
-    return this.chance(0.5) ? 1 : -1;
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Case plans (shapes and flavors)

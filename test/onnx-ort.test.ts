@@ -10,6 +10,7 @@ import { loadOnnx } from "../src/onnx/index.js";
 import { SMALL_NETS } from "../scripts/onnx/nets.mjs";
 import { qdqModel, qlinearModel } from "../scripts/onnx/netbuild.mjs";
 import { firstDiff } from "./helpers/models.js";
+import { rng } from "./helpers/blocks.js";
 
 type Ort = typeof import("onnxruntime-node");
 let ort: Ort | null = null;
@@ -23,16 +24,6 @@ beforeAll(async () => {
   await init();
 });
 
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // On an x86-64 host without VNNI, ORT's u8 x s8 GEMM saturates pairs of products: the
 // u8s8-stress network (full-range weights) then needs u8s8 "ort-x86-u8s8-saturation".

@@ -19,6 +19,8 @@
 
 import * as P from "./proto.mjs";
 import { addWasm, addX86 } from "./addref.mjs";
+import { Rng } from "./rng.mjs";
+export { mulberry32, Rng } from "./rng.mjs";
 
 const f32 = Math.fround;
 export const OPSET = 13;
@@ -26,31 +28,6 @@ export const OPSET = 13;
 // ---------------------------------------------------------------------------------------------
 // Randomness
 
-export function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export class Rng {
-  constructor(seed) {
-    this.next = mulberry32(seed);
-  }
-  int(lo, hi) {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
-  }
-  uniform(lo, hi) {
-    return lo + this.next() * (hi - lo);
-  }
-  pick(a) {
-    return a[Math.floor(this.next() * a.length)];
-  }
-}
 
 export function roundHalfEven(v) {
   const f = Math.floor(v);

@@ -21,11 +21,8 @@ export function newQ(dtype: QDtype, n: number): QData {
   return dtype === "int8" ? new Int8Array(n) : new Uint8Array(n);
 }
 
-/**
- * QLinearConv of any geometry, NCHW in and out: `acc = bias + sum (x - zx) * w` in int32 with
- * wrap-around (padding taps contribute nothing), then the `onnx` requantization per output channel.
- */
-export function convNchw(x: QData, H: number, W: number, l: ConvLayer): { data: QData; height: number; width: number } {
+/** A convolution layer's sizes on an H x W input: kernel, stride, dilation, padding, output size, groups. */
+function convGeometry(H: number, W: number, l: ConvLayer) {
   const { inChannels: Cin, outChannels: Cout, group: G } = l;
   const [kh, kw] = l.kernel;
   const [sh, sw] = l.stride;
@@ -33,8 +30,15 @@ export function convNchw(x: QData, H: number, W: number, l: ConvLayer): { data: 
   const { top, left, bottom, right } = l.pad;
   const Ho = Math.floor((H + top + bottom - (dh * (kh - 1) + 1)) / sh) + 1;
   const Wo = Math.floor((W + left + right - (dw * (kw - 1) + 1)) / sw) + 1;
-  const cinG = Cin / G;
-  const coutG = Cout / G;
+  return { Cin, Cout, G, kh, kw, sh, sw, dh, dw, top, left, bottom, right, Ho, Wo, cinG: Cin / G, coutG: Cout / G };
+}
+
+/**
+ * QLinearConv of any geometry, NCHW in and out: `acc = bias + sum (x - zx) * w` in int32 with
+ * wrap-around (padding taps contribute nothing), then the `onnx` requantization per output channel.
+ */
+export function convNchw(x: QData, H: number, W: number, l: ConvLayer): { data: QData; height: number; width: number } {
+  const { Cout, kh, kw, sh, sw, dh, dw, top, left, Ho, Wo, cinG, coutG } = convGeometry(H, W, l);
   const [lo, hi] = qRange(l.out.dtype);
   const zx = l.inZeroPoint;
   const zy = l.out.zeroPoint;
@@ -241,15 +245,7 @@ function dotU8S8(a: Int32Array, w: Int8Array, wOff: number, K: number): number {
 
 /** `convNchw` as ORT's x86 u8s8 GEMM computes it (not for depthwise layers, which are exact). */
 export function convNchwU8S8(x: QData, H: number, W: number, l: ConvLayer): { data: QData; height: number; width: number } {
-  const { inChannels: Cin, outChannels: Cout, group: G } = l;
-  const [kh, kw] = l.kernel;
-  const [sh, sw] = l.stride;
-  const [dh, dw] = l.dilation;
-  const { top, left, bottom, right } = l.pad;
-  const Ho = Math.floor((H + top + bottom - (dh * (kh - 1) + 1)) / sh) + 1;
-  const Wo = Math.floor((W + left + right - (dw * (kw - 1) + 1)) / sw) + 1;
-  const cinG = Cin / G;
-  const coutG = Cout / G;
+  const { Cout, G, kh, kw, sh, sw, dh, dw, top, left, Ho, Wo, cinG, coutG } = convGeometry(H, W, l);
   const K = kh * kw * cinG;
   const [lo, hi] = qRange(l.out.dtype);
   const zx = l.inZeroPoint;
