@@ -26,11 +26,19 @@ interface LayerInL2 {
   a: number;
   b: number;
   hdr: number;
+  /** The L1 parameter buffer and channel count the header points into now (-1: none yet). */
+  hdrParams: number;
+  hdrChannels: number;
 }
 
 /** Thin checked wrapper over the model's exports. */
 class Model {
-  constructor(readonly wasm: KernelExports, readonly mem: WebAssembly.Memory) {}
+  /** All of memory as bytes: valid for the whole run, since the arena grows memory only before it. */
+  readonly bytes: Uint8Array;
+
+  constructor(readonly wasm: KernelExports, readonly mem: WebAssembly.Memory) {
+    this.bytes = new Uint8Array(mem.buffer);
+  }
 
   alloc(bytes: number): number {
     const p = this.wasm.l1Alloc(bytes);
@@ -59,7 +67,13 @@ class Model {
     if (p.a) this.linear("params", l.a + c0 * p.aStride, at, n * p.aStride), (at += n * p.aStride);
     const b = p.b ? at : 0;
     if (p.b) this.linear("params", l.b + c0 * p.bStride, at, n * p.bStride);
-    writeHeader(this.mem, l.hdr, l.layer.requant, bias, a, b);
+    // The header's addresses depend only on the buffer and the channel count: streamed tiles
+    // of one size reuse it.
+    if (l.hdrParams !== pL1 || l.hdrChannels !== n) {
+      writeHeader(this.mem, l.hdr, l.layer.requant, bias, a, b);
+      l.hdrParams = pL1;
+      l.hdrChannels = n;
+    }
   }
 
   /** Runs a kernel after the model has checked that its input and output views lie in L1. */
@@ -75,9 +89,9 @@ class Model {
 /** A view of an L1 tile buffer holding rows x cols x chans densely in `layout`. */
 const tile = (ptr: number, layout: Layout, rows: number, cols: number, chans: number): View => denseView(ptr, layout, rows, cols, chans);
 
-/** A view of an L2 tensor moved to row y0, channel c0. */
+/** The view moved to row y0, channel c0 (built field by field: a spread costs more, and this runs per tile). */
 function at(v: View, y0: number, c0: number): View {
-  return { ...v, ptr: v.ptr + y0 * v.row + c0 * v.ch };
+  return { ptr: v.ptr + y0 * v.row + c0 * v.ch, row: v.row, px: v.px, ch: v.ch };
 }
 
 function call(layer: Layer, height: number, channels: number, outChannels: number, padTop: number, padBottom: number): KernelCall {
@@ -112,14 +126,12 @@ function buffers(m: Model, mem: ResolvedMemory, bytes: number): [number, number]
 
 /** A sliding window of `rows` rows x W x C in L1; in CHW each channel's rows form one plane. */
 function windowView(ptr: number, layout: Layout, rows: number, W: number, C: number, row0: number, c0: number): View {
-  const v = denseView(ptr, layout, rows, W, C);
-  return { ...v, ptr: ptr + row0 * v.row + c0 * v.ch };
+  return at(denseView(ptr, layout, rows, W, C), row0, c0);
 }
 
 /** Moves the window's rows still needed (from `shift` on, `kept` of them) to its front: a core-local copy, no DMA. */
-function slideWindow(mem: WebAssembly.Memory, ptr: number, layout: Layout, rows: number, W: number, C: number, shift: number, kept: number): void {
+function slideWindow(bytes: Uint8Array, ptr: number, layout: Layout, rows: number, W: number, C: number, shift: number, kept: number): void {
   if (kept <= 0 || shift === 0) return;
-  const bytes = new Uint8Array(mem.buffer);
   if (layout === "HWC") bytes.copyWithin(ptr, ptr + shift * W * C, ptr + (shift + kept) * W * C);
   else for (let c = 0; c < C; c++) {
     const plane = ptr + c * rows * W;
@@ -147,7 +159,7 @@ function runDwpwRows(r: Run): number {
   let tiles = 0;
   let winA = 0;
   steps.forEach((st, i) => {
-    slideWindow(m.mem, win, Lin, winRows, W, C, st.a - winA, st.kept);
+    slideWindow(m.bytes, win, Lin, winRows, W, C, st.a - winA, st.kept);
     winA = st.a;
     const n = st.b - st.newA, rows = st.o1 - st.o0;
     m.box(true, "input", at(r.x, st.newA, 0), windowView(win, Lin, winRows, W, C, st.newA - st.a, 0), n, W, C);
@@ -190,7 +202,7 @@ function runPwdwRows(r: Run): number {
   const winView = (row0: number, c0: number): View => windowView(win, Lt, winRows, W, Ct, row0, c0);
   let winA = 0;
   steps.forEach((st, i) => {
-    slideWindow(m.mem, win, Lt, winRows, W, Ct, st.a - winA, st.kept);
+    slideWindow(m.bytes, win, Lt, winRows, W, Ct, st.a - winA, st.kept);
     winA = st.a;
     const n = st.b - st.newA;
     if (n > 0) {
@@ -238,7 +250,7 @@ function runPwdwChannels(r: Run): number {
         const n = Math.min(rowsTile, H - r0);
         const src = tile(inBuf[k & 1], Lin, n, W, Cin);
         m.box(true, "input", at(r.x, r0, 0), src, n, W, Cin);
-        m.kernel(call(pw, n, Cin, nb, 0, 0), src, { ...mid, ptr: mid.ptr + r0 * mid.row }, pwW, r.first.hdr, r.scratch, n, W);
+        m.kernel(call(pw, n, Cin, nb, 0, 0), src, at(mid, r0, 0), pwW, r.first.hdr, r.scratch, n, W);
       }
     }
     const out = tile(outBuf[tiles & 1], Lout, Ho, Wo, nb);
@@ -345,16 +357,16 @@ export function execute(engine: Engine, blk: Block, input: Tensor, s: Schedule, 
   const xPtr = l2Alloc(act(blk.input));
   const yPtr = l2Alloc(act(blk.output));
   const midPtr = fused ? 0 : l2Alloc(act(blk.intermediate));
-  const placeLayer = (layer: Layer, params: ChannelParams): Omit<LayerInL2, "hdr"> => {
+  const placeLayer = (layer: Layer, params: ChannelParams): LayerInL2 => {
     const weights = l2Alloc(layer.weights.length);
     const [bias, a, b] = [params.bias, params.a, params.b].map((arr) => (arr ? l2Alloc(arr.length) : 0)) as [number, number, number];
-    return { layer, params, weights, bias, a, b };
+    // The header is the emulator's, outside the modelled memories.
+    return { layer, params, weights, bias, a, b, hdr: arena.alloc(HEADER_BYTES), hdrParams: -1, hdrChannels: 0 };
   };
   const first = placeLayer(blk.first, blk.firstParams);
   const second = placeLayer(blk.second, blk.secondParams);
   const l1 = arena.alloc(mem.l1Usable);
   const counters = arena.alloc(COUNTERS * 8);
-  const hdr1 = arena.alloc(HEADER_BYTES), hdr2 = arena.alloc(HEADER_BYTES);
   const scratch = arena.alloc(scratchNeed(wasm, blk));
   arena.commit();
   arena.write(xPtr, input.data);
@@ -372,8 +384,8 @@ export function execute(engine: Engine, blk: Block, input: Tensor, s: Schedule, 
     x: shape(blk.input, blk.input.layout, xPtr),
     y: shape(blk.output, outLayout, yPtr),
     mid: fused ? null : shape(blk.intermediate, blk.input.layout, midPtr),
-    first: { ...first, hdr: hdr1 },
-    second: { ...second, hdr: hdr2 },
+    first,
+    second,
     scratch,
   };
   const tiles = FAMILY_RUNS[s.family](run);

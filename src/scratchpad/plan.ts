@@ -92,7 +92,8 @@ export function rowSteps(outRows: number, rows: number, layer: Block["dw"]): Arr
   const steps = [];
   for (let o0 = 0; o0 < outRows; o0 += rows) {
     const o1 = Math.min(o0 + rows, outRows);
-    steps.push({ o0, o1, ...rowWindow(o0, o1, layer) });
+    const { a, b, padTop, padBottom } = rowWindow(o0, o1, layer);
+    steps.push({ o0, o1, a, b, padTop, padBottom });
   }
   return steps;
 }
@@ -172,12 +173,12 @@ export function slidingSteps(blk: Block, R: number): SlidingStep[] {
 function computeSlidingSteps(blk: Block, R: number): SlidingStep[] {
   const steps = rowSteps(blk.dw.outHeight, R, blk.dw);
   let prevB = 0;
-  return steps.map((st) => {
-    const newA = Math.max(st.a, prevB);
-    const keepFrom = st.a; // rows [a, prevB) stay in the window
-    const kept = Math.max(prevB - st.a, 0);
-    prevB = Math.max(prevB, st.b);
-    return { ...st, newA, kept, keepFrom };
+  return steps.map(({ o0, o1, a, b, padTop, padBottom }) => {
+    const newA = Math.max(a, prevB);
+    const keepFrom = a; // rows [a, prevB) stay in the window
+    const kept = Math.max(prevB - a, 0);
+    prevB = Math.max(prevB, b);
+    return { o0, o1, a, b, padTop, padBottom, newA, kept, keepFrom };
   });
 }
 
@@ -645,23 +646,39 @@ export function planObjective(options: BlockOptions, mem: ResolvedMemory): { obj
 }
 
 /**
- * Chooses the schedule: the named one, or among all that apply and fit, the one that moves the
- * fewest activation bytes (ties: fewest DMA cycles) — or, with `objective: "cycles"`, the one with
- * the fewest estimated cycles.
+ * What the search depends on besides the block and the memory: `options` checked and resolved.
+ * The search sees only this, so the plan cache's key (which holds all of it) cannot miss an option.
  */
-export function choosePlan(blk: Block, mem: ResolvedMemory, options: BlockOptions): TransferReport {
+interface PlanRequest {
+  schedule: Schedule | null;
+  tiling: Tiling;
+  maxRows: number;
+  objective: Objective;
+  latency: ResolvedLatency | undefined;
+}
+
+function planRequest(blk: Block, mem: ResolvedMemory, options: BlockOptions): PlanRequest {
   const maxRows = options.maxRowsPerStep ?? 4;
   if (!Number.isInteger(maxRows) || maxRows < 1) throw new RangeError(`options.maxRowsPerStep must be a positive integer, got ${maxRows}`);
   const { objective, latency } = planObjective(options, mem);
-  if (options.schedule !== undefined) {
-    const sched = parseSchedule(options.schedule);
-    const why = applicable(blk, sched);
-    if (why) throw new RangeError(`options.schedule ${sched.name} does not apply to this block: ${why}`);
-    return bestTiling(blk, sched, mem, options.tiling ?? {}, maxRows, objective, latency);
+  const tiling = options.tiling ?? {};
+  if (options.schedule === undefined) {
+    if (options.tiling !== undefined && Object.keys(options.tiling).length > 0) {
+      throw new RangeError("options.tiling needs options.schedule: tile sizes mean different things in each schedule");
+    }
+    return { schedule: null, tiling, maxRows, objective, latency };
   }
-  if (options.tiling !== undefined && Object.keys(options.tiling).length > 0) {
-    throw new RangeError("options.tiling needs options.schedule: tile sizes mean different things in each schedule");
-  }
+  const sched = parseSchedule(options.schedule);
+  const why = applicable(blk, sched);
+  if (why) throw new RangeError(`options.schedule ${sched.name} does not apply to this block: ${why}`);
+  checkForced(sched, tiling);
+  return { schedule: sched, tiling, maxRows, objective, latency };
+}
+
+/** The named schedule's best tiling, or the best of all schedules that apply and fit. */
+function searchPlan(blk: Block, mem: ResolvedMemory, req: PlanRequest): TransferReport {
+  const { maxRows, objective, latency } = req;
+  if (req.schedule) return bestTiling(blk, req.schedule, mem, req.tiling, maxRows, objective, latency);
   let best: TransferReport | null = null;
   let firstError: unknown = null;
   for (const name of SCHEDULES) {
@@ -677,4 +694,58 @@ export function choosePlan(blk: Block, mem: ResolvedMemory, options: BlockOption
   }
   if (!best) throw firstError;
   return best;
+}
+
+/** A bounded map that forgets the least recently used entry first. */
+class LruCache<V> {
+  private readonly map = new Map<string, V>();
+  constructor(private readonly capacity: number) {}
+
+  get(key: string): V | undefined {
+    const v = this.map.get(key);
+    if (v !== undefined) {
+      // Re-inserting moves the key to the end of Map's insertion order: the most recent.
+      this.map.delete(key);
+      this.map.set(key, v);
+    }
+    return v;
+  }
+
+  set(key: string, v: V): void {
+    this.map.delete(key);
+    this.map.set(key, v);
+    if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value as string);
+  }
+}
+
+/**
+ * Plans already searched (10–40 ms each on MobileNet blocks), by planKey. Entries are never
+ * handed out: callers get copies, so a report mutated or returned to a user cannot alter them.
+ */
+const planCache = new LruCache<TransferReport>(128);
+
+/** A JSON replacer that writes a typed array as its type and length. */
+const arraysBySize = (_k: string, v: unknown): unknown => (ArrayBuffer.isView(v) ? `${v.constructor.name}(${(v as Uint8Array).length})` : v);
+
+/**
+ * Everything a plan depends on, as a string: the block's input and its two validated layers
+ * (the rest of Block derives from them: shapes, strides, padding, dtypes, layout, parameter
+ * sizes), with arrays standing in by their length (the planner never reads their values); the
+ * resolved memory and DMA model; and the resolved request.
+ */
+function planKey(blk: Block, mem: ResolvedMemory, req: PlanRequest): string {
+  return JSON.stringify([blk.input, blk.first, blk.second, mem, req], arraysBySize);
+}
+
+/**
+ * Chooses the schedule: the named one, or among all that apply and fit, the one that moves the
+ * fewest activation bytes (ties: fewest DMA cycles) — or, with `objective: "cycles"`, the one with
+ * the fewest estimated cycles. A block planned before with the same inputs is not searched again.
+ */
+export function choosePlan(blk: Block, mem: ResolvedMemory, options: BlockOptions): TransferReport {
+  const req = planRequest(blk, mem, options);
+  const key = planKey(blk, mem, req);
+  let plan = planCache.get(key);
+  if (!plan) planCache.set(key, (plan = searchPlan(blk, mem, req)));
+  return structuredClone(plan);
 }

@@ -43,27 +43,38 @@ export function channelParams(rq: CheckedRequant, bias: Int32Array | null): Chan
   }
 }
 
-/** Writes the header at `hdr`: scalars of `rq` and the addresses of its per-channel arrays. */
+/** Word views of memory buffers (a grown memory has a new buffer); weak, so engines can be freed. */
+const wordViews = new WeakMap<ArrayBuffer, Int32Array>();
+
+function wordsOf(mem: WebAssembly.Memory): Int32Array {
+  let v = wordViews.get(mem.buffer);
+  if (!v) wordViews.set(mem.buffer, (v = new Int32Array(mem.buffer)));
+  return v;
+}
+
+/** Writes the header at `hdr` (4-byte aligned): scalars of `rq` and the addresses of its per-channel arrays. */
 export function writeHeader(
   mem: WebAssembly.Memory, hdr: number, rq: CheckedRequant,
   biasPtr: number, aPtr: number, bPtr: number,
 ): void {
-  const h = new Int32Array(mem.buffer, hdr, HEADER_BYTES / 4);
-  h.fill(0);
-  h[0] = rq.scheme === "tflite" ? SCHEME_ID[rq.single ? "tflite-single" : "tflite-double"] : SCHEME_ID[rq.scheme];
+  // Header word i is words[w + i]: no new view per call (the scratchpad model writes headers per tile).
+  const words = wordsOf(mem);
+  const w = hdr >> 2;
+  words.fill(0, w, w + HEADER_BYTES / 4);
+  words[w] = rq.scheme === "tflite" ? SCHEME_ID[rq.single ? "tflite-single" : "tflite-double"] : SCHEME_ID[rq.scheme];
   if (rq.scheme === "tflite" || rq.scheme === "onnx") {
-    h[1] = rq.outputZeroPoint;
-    h[2] = rq.min;
-    h[3] = rq.max;
+    words[w + 1] = rq.outputZeroPoint;
+    words[w + 2] = rq.min;
+    words[w + 3] = rq.max;
   }
-  if (rq.scheme === "pulp-bn" || rq.scheme === "pulp-quant" || rq.scheme === "pulp-shift") h[4] = rq.shift;
-  if (rq.scheme === "pulp-quant") h[5] = rq.mult;
+  if (rq.scheme === "pulp-bn" || rq.scheme === "pulp-quant" || rq.scheme === "pulp-shift") words[w + 4] = rq.shift;
+  if (rq.scheme === "pulp-quant") words[w + 5] = rq.mult;
   if (rq.scheme === "gap-sq8") {
-    h[6] = rq.relu ? 1 : 0;
-    h[7] = rq.actScale;
-    h[8] = rq.actNorm;
+    words[w + 6] = rq.relu ? 1 : 0;
+    words[w + 7] = rq.actScale;
+    words[w + 8] = rq.actNorm;
   }
-  h[9] = biasPtr;
-  h[10] = aPtr;
-  h[11] = bPtr;
+  words[w + 9] = biasPtr;
+  words[w + 10] = aPtr;
+  words[w + 11] = bPtr;
 }
