@@ -127,6 +127,31 @@ function boxCommands(row: i32, px: i32, ch: i32, rows: i32, cols: i32, chans: i3
 }
 
 /**
+ * Copies `n` bytes between non-overlapping places (L1 and L2 never overlap). Tile runs are often a
+ * few channels long: inline loads and stores (the last ones overlapping the previous) beat a
+ * `memory.copy` call there, which costs a call into the engine each time.
+ */
+@inline function copyRun(dst: usize, src: usize, n: i32): void {
+  const len = <usize>n;
+  if (ASC_FEATURE_SIMD && n >= 16) {
+    for (let i: usize = 0; i + 16 <= len; i += 16) v128.store(dst + i, v128.load(src + i));
+    v128.store(dst + len - 16, v128.load(src + len - 16));
+  } else if (n >= 8) {
+    if (n > 128) {
+      memory.copy(dst, src, len);
+      return;
+    }
+    for (let i: usize = 0; i + 8 <= len; i += 8) store<u64>(dst + i, load<u64>(src + i));
+    store<u64>(dst + len - 8, load<u64>(src + len - 8));
+  } else if (n >= 4) {
+    store<u32>(dst, load<u32>(src));
+    store<u32>(dst + len - 4, load<u32>(src + len - 4));
+  } else {
+    for (let i: usize = 0; i < len; i++) store<u8>(dst + i, load<u8>(src + i));
+  }
+}
+
+/**
  * Copies a rows x cols x chans box between an L2 view and an L1 view (`toL1` gives the direction)
  * and counts it under `kind`. Returns an error code if either side leaves its region.
  */
@@ -152,22 +177,24 @@ export function dmaBox(
   }
   if (toL1) bump(C_IN + (kind == K_OUTPUT ? K_INPUT : kind), bytes);
   else bump(kind == K_OUTPUT ? C_L1_TO_L2_OUTPUT : C_OUT + kind, bytes);
-  // The copy itself, with memory.copy over whichever dimension is contiguous on both sides.
+  // The copy itself, in runs over whatever is contiguous on both sides.
   const src = toL1 ? l2 : l1;
   const dst = toL1 ? l1 : l2;
   const sRow = toL1 ? l2Row : l1Row, sPx = toL1 ? l2Px : l1Px, sCh = toL1 ? l2Ch : l1Ch;
   const dRow = toL1 ? l1Row : l2Row, dPx = toL1 ? l1Px : l2Px, dCh = toL1 ? l1Ch : l2Ch;
   if (sCh == 1 && dCh == 1) {
-    for (let y = 0; y < rows; y++) {
-      for (let x = 0; x < cols; x++) {
-        memory.copy(dst + <usize>(y * dRow + x * dPx), src + <usize>(y * sRow + x * sPx), <usize>chans);
+    if (sPx == chans && dPx == chans) {
+      // Whole rows of pixels are runs (and the whole box, if rows follow each other too).
+      if (sRow == cols * chans && dRow == cols * chans) copyRun(dst, src, rows * cols * chans);
+      else for (let y = 0; y < rows; y++) copyRun(dst + <usize>(y * dRow), src + <usize>(y * sRow), cols * chans);
+    } else {
+      for (let y = 0; y < rows; y++) {
+        for (let x = 0; x < cols; x++) copyRun(dst + <usize>(y * dRow + x * dPx), src + <usize>(y * sRow + x * sPx), chans);
       }
     }
   } else if (sPx == 1 && dPx == 1) {
     for (let c = 0; c < chans; c++) {
-      for (let y = 0; y < rows; y++) {
-        memory.copy(dst + <usize>(c * dCh + y * dRow), src + <usize>(c * sCh + y * sRow), <usize>cols);
-      }
+      for (let y = 0; y < rows; y++) copyRun(dst + <usize>(c * dCh + y * dRow), src + <usize>(c * sCh + y * sRow), cols);
     }
   } else {
     for (let c = 0; c < chans; c++) {

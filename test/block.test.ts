@@ -579,6 +579,39 @@ describe("scratchpad model: out-of-budget L1 is an error, never a silent write",
     const c = counters();
     expect([c[2], c[9], c[10], c[11]]).toEqual([20, 1, 13, 98]);
   });
+
+  it("dmaBox moves exactly the box's bytes, for every run length and stride pattern", () => {
+    // Runs of 1..70 bytes and 129..131 (the copy is done in pieces of 16, 8, 4 and 1 bytes, the
+    // last piece overlapping): every byte of the box arrives, and no byte around it changes.
+    const { wasm: w, arena } = defaultEngine();
+    const lengths = [...Array.from({ length: 70 }, (_, i) => i + 1), 129, 130, 131];
+    for (const chans of lengths) {
+      for (const [name, l2v, l1v] of [
+        // [row, px, ch] of the L2 and L1 views of a 2 x 3 x chans box
+        ["HWC strided -> dense", [5 * (chans + 7), chans + 7, 1], [3 * chans, chans, 1]],
+        ["HWC dense -> dense", [3 * chans, chans, 1], [3 * chans, chans, 1]],
+        ["HWC rows apart", [3 * chans + 5, chans, 1], [3 * chans + 2, chans, 1]],
+        ["CHW planes", [3, 1, 2 * 3 + 4], [3, 1, 2 * 3]],
+      ] as const) {
+        const extent = (v: readonly number[]) => v[0]! * 1 + v[1]! * 2 + v[2]! * (chans - 1) + 1;
+        const l2Bytes = extent(l2v) + 64, l1Bytes = extent(l1v) + 64;
+        arena.reset();
+        const l2 = arena.alloc(l2Bytes), l1 = arena.alloc(l1Bytes), ctr = arena.alloc(12 * 8);
+        arena.commit();
+        const src = arena.bytes(l2, l2Bytes);
+        for (let i = 0; i < l2Bytes; i++) src[i] = (i * 37 + chans) & 255;
+        arena.bytes(l1, l1Bytes).fill(0xee);
+        w.spReset(l1, l1Bytes, l2, l2Bytes, ctr, 8, 10, 1, 10);
+        expect(w.l1Alloc(l1Bytes)).toBe(l1);
+        expect(w.dmaBox(1, 0, l2, l2v[0], l2v[1], l2v[2], l1, l1v[0], l1v[1], l1v[2], 2, 3, chans)).toBe(0);
+        const want = new Uint8Array(l1Bytes).fill(0xee);
+        for (let y = 0; y < 2; y++) for (let x = 0; x < 3; x++) for (let c = 0; c < chans; c++) {
+          want[y * l1v[0] + x * l1v[1] + c * l1v[2]] = src[y * l2v[0] + x * l2v[1] + c * l2v[2]]!;
+        }
+        expect(Buffer.compare(Buffer.from(arena.bytes(l1, l1Bytes)), Buffer.from(want)), `${name}, ${chans} channels`).toBe(0);
+      }
+    }
+  });
 });
 
 // ---------------------------------------------------------------------------------------------
