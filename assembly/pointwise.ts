@@ -12,7 +12,7 @@
 // Each block of accumulators is requantized at once by requant.ts and stored with vector stores.
 // Scalar build: the plain triple loop over the same packed int16 data.
 import { packChannelPairs, packPixels, pairWeights, roundUp, widenWeights } from "./pack";
-import { loadBias, prepareRequant, requantChannels, requantPixels, requantTableBytes } from "./requant";
+import { loadBias, prepareRequant, productsBound, requantChannels, requantPixels, requantTableBytes } from "./requant";
 
 // Scratch layout of the current call (module globals: the kernels never allocate).
 let sWeights: usize = 0;
@@ -254,7 +254,7 @@ export function pointwise(
     widenWeights(weights, Cout, Cin, sWeights, Coutp, roundUp(Cin, 8));
   }
   loadBias(hdr, sBias, Cout, Coutp);
-  prepareRequant(hdr, Cout, sTable);
+  prepareRequant(hdr, Cout, sTable, productsBound(Cin, signed, zp));
   if (srcRow == W * srcPx && dstRow == W * dstPx) {
     // Rows follow each other on both sides: one run over all pixels keeps the chunks full.
     pointwiseRun(src, srcPx, srcCh, H * W, Cin, signed, zp, Cout, dst, dstPx, dstCh, hwcOut);

@@ -22,6 +22,8 @@ export const PULP_BN = 3;
 export const PULP_QUANT = 4;
 export const PULP_SHIFT = 5;
 export const GAP_SQ8 = 6;
+/** ONNX when no accumulator of the call can leave the float rounding's range: see `onnxFastV`. */
+const ONNX_FAST = 7;
 
 // Header word offsets (bytes). Per-channel arrays are pointers so a tile can address a channel range.
 const H_SCHEME = 0;
@@ -62,6 +64,8 @@ let gTable: usize = 0;
 let gPlane: usize = 0;
 /** 16 bytes for partial stores. */
 let gTemp: usize = 0;
+/** ONNX: the call's accumulators all round exactly without the float clamp (see `onnxFastV`). */
+let gOnnxFast = false;
 
 /** Bytes of the table `prepareRequant` fills for C channels (plus a 16-byte temporary). */
 export function requantTableBytes(C: i32): usize {
@@ -97,11 +101,21 @@ export function requantTableBytes(C: i32): usize {
 }
 
 /**
- * Reads the header at `hdr` and, in the SIMD build, derives the parameter table of channels
- * [0, C) at `tbl` (`requantTableBytes(C)` bytes). Must precede every `requantPixels` /
- * `requantChannels` of a kernel call.
+ * A bound on |accumulator - bias| of a kernel whose outputs each sum `terms` products of an int8
+ * weight (|w| <= 128) and an input minus its zero point.
  */
-export function prepareRequant(hdr: usize, C: i32, tbl: usize): void {
+export function productsBound(terms: i32, signed: bool, zp: i32): f64 {
+  const lo = signed ? -128 : 0, hi = signed ? 127 : 255;
+  const x = Math.max(Math.abs(<f64>(lo - zp)), Math.abs(<f64>(hi - zp)));
+  return <f64>terms * 128 * x;
+}
+
+/**
+ * Reads the header at `hdr` and, in the SIMD build, derives the parameter table of channels
+ * [0, C) at `tbl` (`requantTableBytes(C)` bytes). `bound` is the kernel's `productsBound`. Must
+ * precede every `requantPixels` / `requantChannels` of a kernel call.
+ */
+export function prepareRequant(hdr: usize, C: i32, tbl: usize, bound: f64): void {
   gScheme = load<i32>(hdr, H_SCHEME);
   gZp = load<i32>(hdr, H_OUT_ZP);
   gLo = load<i32>(hdr, H_MIN);
@@ -120,7 +134,9 @@ export function prepareRequant(hdr: usize, C: i32, tbl: usize): void {
   gTable = tbl;
   gPlane = <usize>Ct * 4;
   gTemp = tbl + <usize>PLANES * gPlane;
+  gOnnxFast = false;
   if (!ASC_FEATURE_SIMD) return;
+  if (s == ONNX) gOnnxFast = onnxBounded(load<usize>(hdr, H_BIAS), C, bound);
   // Lanes past C get harmless values (the stores never write them).
   memory.fill(tbl, 0, <usize>PLANES * gPlane);
   const pl = gPlane;
@@ -152,6 +168,18 @@ export function prepareRequant(hdr: usize, C: i32, tbl: usize): void {
       store<i32>(t + 3 * pl, n == 0 ? -1 : 0);
     }
   }
+}
+
+/**
+ * Whether every channel's |f32(acc) * scale| stays below 2^22 (where adding MAGIC rounds exactly),
+ * with room to spare for the two float roundings: |acc| <= |bias| + bound.
+ */
+function onnxBounded(bias: usize, C: i32, bound: f64): bool {
+  for (let c = 0; c < C; c++) {
+    const b = bias != 0 ? Math.abs(<f64>load<i32>(bias + (<usize>c << 2))) : 0;
+    if ((b + bound) * Math.abs(<f64>load<f32>(gPa + (<usize>c << 2))) >= <f64>(1 << 21)) return false;
+  }
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -260,6 +288,22 @@ const MAGIC: f32 = 12582912.0;
   return i32x4.sub(f32x4.add(v, f32x4.splat(MAGIC)), magicMinusZp);
 }
 
+/**
+ * ONNX when |f32(acc) * scale| < 2^22 (`gOnnxFast`): rounding cannot go wrong without the clamp,
+ * so it moves after rounding (where it is equal, the bounds being integers) and onto the bytes:
+ * the saturating narrows clamp to the output type, `clampBytes` to [min, max]. Two float
+ * instructions fewer per vector.
+ */
+@inline function onnxFastV(acc: v128, scale: v128, magicMinusZp: v128): v128 {
+  const v = f32x4.mul(f32x4.convert_i32x4_s(acc), scale);
+  return i32x4.sub(f32x4.add(v, f32x4.splat(MAGIC)), magicMinusZp);
+}
+
+/** 16 output bytes clamped to [lo, hi] (splatted bytes), compared as the output's type. */
+@inline function clampBytes(v: v128, lo: v128, hi: v128, uns: bool): v128 {
+  return uns ? i8x16.min_u(i8x16.max_u(v, lo), hi) : i8x16.min_s(i8x16.max_s(v, lo), hi);
+}
+
 @inline function clipU8V(t: v128): v128 {
   return i32x4.min_s(i32x4.max_s(t, i32x4.splat(0)), i32x4.splat(255));
 }
@@ -279,6 +323,7 @@ const MAGIC: f32 = 12582912.0;
 ): v128 {
   if (scheme == TFLITE_DOUBLE) return clampV(i32x4.add(tfliteDoubleV(acc, p0, p1, p2, p3, p4, p5), zp), lo, hi);
   if (scheme == ONNX) return onnxV(acc, p0, fmin, fmax, mzp);
+  if (scheme == ONNX_FAST) return onnxFastV(acc, p0, mzp);
   if (scheme == PULP_BN) return clipU8V(i32x4.shr_s(i32x4.add(i32x4.mul(p0, acc), p1), d));
   if (scheme == PULP_QUANT) {
     const q = i32x4.shr_s(i32x4.mul(acc, mult), d);
@@ -337,11 +382,12 @@ const MAGIC: f32 = 12582912.0;
   const zp = i32x4.splat(gZp), lo = i32x4.splat(gLo), hi = i32x4.splat(gHi);
   const fmin = f32x4.splat(<f32>(gLo - gZp)), fmax = f32x4.splat(<f32>(gHi - gZp));
   const mzp = i32x4.splat(reinterpret<i32>(MAGIC) - gZp);
+  const blo = i8x16.splat(<i8>gLo), bhi = i8x16.splat(<i8>gHi);
   const mult = i32x4.splat(gMult), actScale = i32x4.splat(gActScale), actRound = i32x4.splat(gActRound);
   const d = gD, relu = gRelu, actNorm = gActNorm, uns = gUnsigned;
   const pl = gPlane;
   const z = i32x4.splat(0);
-  const n0 = scheme == TFLITE_DOUBLE || scheme == TFLITE_SINGLE || scheme == ONNX || scheme == PULP_BN || scheme == GAP_SQ8;
+  const n0 = scheme == TFLITE_DOUBLE || scheme == TFLITE_SINGLE || scheme == ONNX || scheme == ONNX_FAST || scheme == PULP_BN || scheme == GAP_SQ8;
   const n1 = scheme == TFLITE_DOUBLE || scheme == TFLITE_SINGLE || scheme == PULP_BN || scheme == GAP_SQ8;
   const n2 = scheme == TFLITE_DOUBLE || scheme == GAP_SQ8;
   const n4 = scheme == TFLITE_DOUBLE;
@@ -381,7 +427,9 @@ const MAGIC: f32 = 12582912.0;
         r2 = rq(scheme, v128.load(aj, 32), a2, b2, z, z, z, z, zp, lo, hi, fmin, fmax, mzp, d, mult, relu, actScale, actRound, actNorm);
         r3 = rq(scheme, v128.load(aj, 48), a3, b3, z, z, z, z, zp, lo, hi, fmin, fmax, mzp, d, mult, relu, actScale, actRound, actNorm);
       }
-      storeBytes(o, narrow(r0, r1, r2, r3, uns), count, chStride);
+      let bytes = narrow(r0, r1, r2, r3, uns);
+      if (scheme == ONNX_FAST) bytes = clampBytes(bytes, blo, bhi, uns);
+      storeBytes(o, bytes, count, chStride);
     }
   }
 }
@@ -394,6 +442,7 @@ const MAGIC: f32 = 12582912.0;
   const zp = i32x4.splat(gZp), lo = i32x4.splat(gLo), hi = i32x4.splat(gHi);
   const fmin = f32x4.splat(<f32>(gLo - gZp)), fmax = f32x4.splat(<f32>(gHi - gZp));
   const mzp = i32x4.splat(reinterpret<i32>(MAGIC) - gZp);
+  const blo = i8x16.splat(<i8>gLo), bhi = i8x16.splat(<i8>gHi);
   const mult = i32x4.splat(gMult), actScale = i32x4.splat(gActScale), actRound = i32x4.splat(gActRound);
   const d = gD, relu = gRelu, actNorm = gActNorm, uns = gUnsigned;
   const pl = gPlane;
@@ -427,7 +476,9 @@ const MAGIC: f32 = 12582912.0;
         r3 = rq(scheme, r3, p0, p1, p2, p3, p4, p5, zp, lo, hi, fmin, fmax, mzp, d, mult, relu, actScale, actRound, actNorm);
       }
       const count = n - p < 16 ? n - p : 16;
-      storeBytes(oy + <usize>(p * pxStride), narrow(r0, r1, r2, r3, uns), count, pxStride);
+      let bytes = narrow(r0, r1, r2, r3, uns);
+      if (scheme == ONNX_FAST) bytes = clampBytes(bytes, blo, bhi, uns);
+      storeBytes(oy + <usize>(p * pxStride), bytes, count, pxStride);
     }
     }
   }
@@ -444,7 +495,8 @@ export function requantPixels(acc: usize, accStride: i32, n: i32, c0: i32, cn: i
     const t0 = gTable + (<usize>c0 << 2);
     const d0 = dst + <usize>(c0 * chStride);
     const s = gScheme;
-    if (s == ONNX) pixelsLoop(ONNX, acc, accStride, n, t0, cn, d0, pxStride, chStride);
+    if (s == ONNX && gOnnxFast) pixelsLoop(ONNX_FAST, acc, accStride, n, t0, cn, d0, pxStride, chStride);
+    else if (s == ONNX) pixelsLoop(ONNX, acc, accStride, n, t0, cn, d0, pxStride, chStride);
     else if (s == TFLITE_DOUBLE) pixelsLoop(TFLITE_DOUBLE, acc, accStride, n, t0, cn, d0, pxStride, chStride);
     else if (s == TFLITE_SINGLE) pixelsLoop(TFLITE_SINGLE, acc, accStride, n, t0, cn, d0, pxStride, chStride);
     else if (s == PULP_BN) pixelsLoop(PULP_BN, acc, accStride, n, t0, cn, d0, pxStride, chStride);
@@ -467,7 +519,8 @@ export function requantChannels(
 ): void {
   if (ASC_FEATURE_SIMD) {
     const s = gScheme;
-    if (s == ONNX) channelsLoop(ONNX, acc, accStride, accRow, rows, n, c0, cn, dst, dstRow, pxStride, chStride);
+    if (s == ONNX && gOnnxFast) channelsLoop(ONNX_FAST, acc, accStride, accRow, rows, n, c0, cn, dst, dstRow, pxStride, chStride);
+    else if (s == ONNX) channelsLoop(ONNX, acc, accStride, accRow, rows, n, c0, cn, dst, dstRow, pxStride, chStride);
     else if (s == TFLITE_DOUBLE) channelsLoop(TFLITE_DOUBLE, acc, accStride, accRow, rows, n, c0, cn, dst, dstRow, pxStride, chStride);
     else if (s == TFLITE_SINGLE) channelsLoop(TFLITE_SINGLE, acc, accStride, accRow, rows, n, c0, cn, dst, dstRow, pxStride, chStride);
     else if (s == PULP_BN) channelsLoop(PULP_BN, acc, accStride, accRow, rows, n, c0, cn, dst, dstRow, pxStride, chStride);
