@@ -150,7 +150,7 @@ export function prepareRequant(hdr: usize, C: i32, tbl: usize, bound: f64): void
       store<i32>(t + pl, load<i32>(gPa + (<usize>c << 2)));
       store<i32>(t + 2 * pl, right > 0 ? 1 << (31 - right) : 0); // h >> right = (h * 2^(31-right)) >> 31
       store<i32>(t + 3 * pl, right == 0 ? -1 : 0); // ... which needs right >= 1
-      store<i32>(t + 4 * pl, 1 << right);
+      store<i32>(t + 4 * pl, (1 << right) - 1); // the remainder's mask
       store<i32>(t + 5 * pl, ((1 << right) - 1) >> 1);
     } else if (s == TFLITE_SINGLE) {
       store<i32>(t, load<i32>(gPa + (<usize>c << 2)));
@@ -250,9 +250,9 @@ function requantScalar(acc: usize, accPx: i32, accCh: i32, n: i32, c0: i32, cn: 
   // INT32_MIN saturation of gemmlowp cannot occur.
   const r30 = i64x2.splat(<i64>1 << 30);
   const h = hi31(i64x2.add(i64x2.extmul_low_i32x4_s(a, p1), r30), i64x2.add(i64x2.extmul_high_i32x4_s(a, p1), r30));
-  // RDBPOT: q = h >> e, rem = h - q*2^e, round half away from zero.
+  // RDBPOT: q = h >> e, rem = h mod 2^e (the low e bits), round half away from zero.
   const q = shrVar(h, p2, p3);
-  const rem = i32x4.sub(h, i32x4.mul(q, p4));
+  const rem = v128.and(h, p4);
   const thr = i32x4.sub(p5, i32x4.shr_s(h, 31));
   return i32x4.sub(q, i32x4.gt_s(rem, thr));
 }
