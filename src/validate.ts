@@ -140,7 +140,11 @@ function perChannelInts(v: unknown, field: string, n: number, lo: number, hi: nu
     throw new RangeError(`${field} has ${arr.length} entries; expected ${n} (one per output channel) or 1`);
   }
   const out = new Array<number>(n);
-  for (let i = 0; i < n; i++) out[i] = checkInt(arr[arr.length === 1 ? 0 : i], `${field}[${i}]`, lo, hi);
+  for (let i = 0; i < n; i++) {
+    const x = arr[arr.length === 1 ? 0 : i];
+    // The field's name is only built for an error: this runs for every channel of every call.
+    out[i] = typeof x === "number" && Number.isInteger(x) && x >= lo && x <= hi ? x : checkInt(x, `${field}[${i}]`, lo, hi);
+  }
   return out;
 }
 

@@ -1,0 +1,99 @@
+// The kernels' view contract (assembly/index.ts): they read and write any strided view, element
+// (y, x, c) at `ptr + y*row + x*px + c*ch`, not only dense HWC and CHW tensors. The public API only
+// passes dense tensors and the scratchpad model windows of them, so this suite calls the kernels
+// directly with views that leave gaps: an input whose channels are a window of wider pixels or
+// spread planes, and outputs whose pixels or channels are every other byte. Every element must
+// equal the reference, and no byte in the gaps may change.
+import fc from "fast-check";
+import { expect, it } from "vitest";
+import { layerCall, runKernel, scratchBytes, type Engine, type View } from "../src/engine.js";
+import { reference } from "../src/reference/index.js";
+import { checkConv } from "../src/validate.js";
+import { HEADER_BYTES, channelParams, writeHeader } from "../src/wasm/params.js";
+import { elementIndex } from "../src/layout.js";
+import type { Tensor } from "../src/types.js";
+import { SCHEMES, buildCase, caseArb } from "./helpers/cases.js";
+import { describeEngines } from "./helpers/kernels.js";
+
+const SENTINEL = 0x5a;
+
+/** A view shape with gaps for an H x W x C tensor: its strides and the bytes it spans. */
+interface GappyView {
+  name: string;
+  row: number;
+  px: number;
+  ch: number;
+  /** Offset of element (0, 0, 0) in the region. */
+  at: number;
+  bytes: number;
+}
+
+/** Views with gaps of every orientation the kernels distinguish (channel-fastest, pixel-fastest, neither). */
+function gappyViews(H: number, W: number, C: number): GappyView[] {
+  return [
+    // Channels contiguous, a window of wider pixels (a channel range of a larger HWC buffer).
+    { name: "HWC channel window", row: W * (C + 3), px: C + 3, ch: 1, at: 1, bytes: H * W * (C + 3) },
+    // Pixels contiguous in each row, rows and planes apart (a row window of a larger CHW buffer).
+    { name: "CHW rows apart", row: W + 5, px: 1, ch: H * (W + 5) + 2, at: 3, bytes: C * (H * (W + 5) + 2) + 8 },
+    // Every other byte, pixel-fastest.
+    { name: "planar, every other byte", row: 2 * W, px: 2, ch: 2 * H * W, at: 0, bytes: 2 * H * W * C },
+    // Every other byte, channel-fastest.
+    { name: "channels, every other byte", row: 2 * W * C, px: 2 * C, ch: 2, at: 0, bytes: 2 * H * W * C },
+  ];
+}
+
+/** Runs `op` on `input` with both tensors in the given views; returns the output view's region. */
+function runInViews(e: Engine, input: Tensor, op: Parameters<typeof checkConv>[1], vin: GappyView, vout: GappyView): Uint8Array {
+  const layer = checkConv(input, op);
+  const call = layerCall(layer);
+  const p = channelParams(layer.requant, layer.bias);
+  const a = e.arena;
+  a.reset();
+  const src = a.alloc(vin.bytes + 16), dst = a.alloc(vout.bytes + 16), wt = a.alloc(layer.weights.length);
+  const bias = p.bias ? a.alloc(p.bias.length) : 0, pa = p.a ? a.alloc(p.a.length) : 0, pb = p.b ? a.alloc(p.b.length) : 0;
+  const hdr = a.alloc(HEADER_BYTES), scratch = a.alloc(scratchBytes(e.wasm, call));
+  a.commit();
+  const srcBytes = a.bytes(src, vin.bytes + 16);
+  srcBytes.fill(0xa5);
+  const x = new Uint8Array(input.data.buffer, input.data.byteOffset, input.data.byteLength);
+  const xi = elementIndex(input.layout, input.height, input.width, input.channels);
+  for (let y = 0; y < input.height; y++) for (let i = 0; i < input.width; i++) for (let c = 0; c < input.channels; c++) {
+    srcBytes[vin.at + y * vin.row + i * vin.px + c * vin.ch] = x[xi(y, i, c)]!;
+  }
+  a.bytes(dst, vout.bytes + 16).fill(SENTINEL);
+  a.write(wt, layer.weights);
+  if (p.bias) a.write(bias, p.bias);
+  if (p.a) a.write(pa, p.a);
+  if (p.b) a.write(pb, p.b);
+  writeHeader(e.wasm.memory, hdr, layer.requant, bias, pa, pb);
+  const sv: View = { ptr: src + vin.at, row: vin.row, px: vin.px, ch: vin.ch };
+  const dv: View = { ptr: dst + vout.at, row: vout.row, px: vout.px, ch: vout.ch };
+  runKernel(e.wasm, call, sv, dv, wt, hdr, scratch);
+  return a.bytes(dst, vout.bytes + 16).slice();
+}
+
+describeEngines("kernels on strided views", (engine) => {
+  for (const kind of ["depthwise", "pointwise"] as const) {
+    it(`${kind}: every element lands in the output view, the gaps keep their bytes`, () => {
+      fc.assert(
+        fc.property(fc.constantFrom(...SCHEMES).chain((scheme) => caseArb(scheme, kind)), fc.nat(15), (s, pick) => {
+          const { input, op } = buildCase(s);
+          const want = reference.conv(input, op);
+          const ins = gappyViews(input.height, input.width, input.channels);
+          const outs = gappyViews(want.height, want.width, want.channels);
+          const vin = ins[pick % 4]!, vout = outs[pick >> 2]!;
+          const got = runInViews(engine(), input, op, vin, vout);
+          const expected = new Uint8Array(got.length).fill(SENTINEL);
+          const w = new Uint8Array(want.data.buffer, want.data.byteOffset, want.data.byteLength);
+          const wi = elementIndex(want.layout, want.height, want.width, want.channels);
+          for (let y = 0; y < want.height; y++) for (let i = 0; i < want.width; i++) for (let c = 0; c < want.channels; c++) {
+            expected[vout.at + y * vout.row + i * vout.px + c * vout.ch] = w[wi(y, i, c)]!;
+          }
+          const first = expected.findIndex((b, i) => got[i] !== b);
+          expect(first, `${s.scheme} ${kind}, input ${vin.name}, output ${vout.name}: first differing byte`).toBe(-1);
+        }),
+        { numRuns: 160 },
+      );
+    });
+  }
+});
