@@ -15,6 +15,7 @@
 // Everything else (other kernels and strides, the scalar build) packs the whole input into
 // padded int16 rows and accumulates 8 channels per SIMD step.
 import { packRowsPadded, packTapPairs16, pairsStride1, roundUp, transposePairs4, widenRowPadded, zipLo16 } from "./pack";
+import { forgetPacked } from "./pointwise";
 import { loadBias, prepareRequant, productsBound, requantChannels, requantPixels, requantTableBytes } from "./requant";
 
 // Scratch layout of the current call (module globals: the kernels never allocate).
@@ -443,6 +444,7 @@ export function depthwise(
 ): void {
   const Ho = outSize(H, padT, padB, kh, sh);
   const Wo = outSize(W, padL, padR, kw, sw);
+  forgetPacked(); // this call overwrites the scratch a pointwise call may have packed into
   layoutScratch(scratch, H, W, C, padL, padR, kh, kw, Wo, sw);
   prepareRequant(hdr, C, sTable, productsBound(kh * kw, signed, zp));
   if (ASC_FEATURE_SIMD) {

@@ -42,16 +42,52 @@ function layoutScratch(base: usize, Cin: i32, Cout: i32): usize {
   const Coutp = <usize>roundUp(Cout, 16);
   const Ph = chunkPixels(Cin), Pc = chunkPixelsPlanar(Cin);
   const P = <usize>(Ph > Pc ? Ph : Pc);
+  // Packed chunk first, at a place that depends on Cin only (see `reuse` in `pointwise`):
+  // P x Cinp int16 (rows) or P x K2 pairs (blocks of 16 pixels).
+  sPacked = base;
   // Weights: int16 pairs (HWC) or int16 rows (CHW and scalar): at most Coutp x Cinp x 2 bytes.
-  sWeights = base;
+  sWeights = sPacked + P * Cinp * 2 + 256;
   sBias = sWeights + Coutp * Cinp * 2;
   sTable = sBias + Coutp * 4 + 64;
-  sPacked = sTable + requantTableBytes(Cout);
-  // Packed chunk: P x Cinp int16 (rows) or P x K2 pairs (blocks of 16 pixels).
-  sAcc = sPacked + P * Cinp * 2 + 256;
+  sAcc = sTable + requantTableBytes(Cout);
   // Accumulators: P pixels x 16 channels, or 2 channels x P pixels, or (scalar) P x Coutp.
   const accBytes = ASC_FEATURE_SIMD ? P * 64 : P * Coutp * 4;
   return sAcc + accBytes + 64;
+}
+
+// What the packed chunk holds: the source and the packing of the last chunk packed (a packing
+// into a different place, or of anything else, never matches).
+let pkAt: usize = 0;
+let pkSrc: usize = 0;
+let pkN = -1;
+let pkPx = 0;
+let pkCh = 0;
+let pkCin = 0;
+let pkZp = 0;
+let pkForm = -1;
+
+/** Forgets what the packed chunk holds: another kernel is about to use the scratch. */
+export function forgetPacked(): void {
+  pkN = -1;
+}
+
+/**
+ * Whether the chunk at `sPacked` already holds this packing of the source: the previous call
+ * packed it and the host vouches (`reuse`) that the source bytes have not changed since. Records
+ * the packing about to be made otherwise.
+ */
+function packedAlready(reuse: bool, src: usize, n: i32, px: i32, ch: i32, Cin: i32, signed: bool, zp: i32, form: i32): bool {
+  const f = form * 2 + (signed ? 1 : 0);
+  if (reuse && pkAt == sPacked && pkSrc == src && pkN == n && pkPx == px && pkCh == ch && pkCin == Cin && pkZp == zp && pkForm == f) return true;
+  pkAt = sPacked;
+  pkSrc = src;
+  pkN = n;
+  pkPx = px;
+  pkCh = ch;
+  pkCin = Cin;
+  pkZp = zp;
+  pkForm = f;
+  return false;
 }
 
 /** Scratch bytes a pointwise call needs (the host reserves them before calling). */
@@ -195,10 +231,13 @@ function gemmScalar(x: usize, n: i32, Cinp: i32, w: usize, Coutp: i32, bias: usi
   }
 }
 
-/** Convolves `n` pixels of one row (or of a whole dense tensor), a chunk of pixels at a time. */
+/**
+ * Convolves `n` pixels of one row (or of a whole dense tensor), a chunk of pixels at a time.
+ * `reuse`: see `pointwise`.
+ */
 function pointwiseRun(
   src: usize, srcPx: i32, srcCh: i32, n: i32, Cin: i32, signed: bool, zp: i32,
-  Cout: i32, dst: usize, dstPx: i32, dstCh: i32, hwcOut: bool,
+  Cout: i32, dst: usize, dstPx: i32, dstCh: i32, hwcOut: bool, reuse: bool,
 ): void {
   const P = hwcOut ? chunkPixels(Cin) : chunkPixelsPlanar(Cin);
   const K2 = (Cin + 1) >> 1;
@@ -209,7 +248,7 @@ function pointwiseRun(
     const d = dst + <usize>(p0 * dstPx);
     if (ASC_FEATURE_SIMD) {
       if (hwcOut) {
-        packPixels(s, m, srcPx, srcCh, Cin, signed, zp, sPacked, Cinp);
+        if (!packedAlready(reuse, s, m, srcPx, srcCh, Cin, signed, zp, 0)) packPixels(s, m, srcPx, srcCh, Cin, signed, zp, sPacked, Cinp);
         for (let c0 = 0; c0 < Cout; c0 += 16) {
           const cn = Cout - c0 < 16 ? Cout - c0 : 16;
           gemmPixelsAny(cn, sPacked, m, <usize>Cinp * 2, K2, sWeights + <usize>c0 * <usize>K2 * 4, sBias + (<usize>c0 << 2), sAcc);
@@ -217,7 +256,9 @@ function pointwiseRun(
         }
       } else {
         const m16 = roundUp(m, 16);
-        packChannelPairs(s, m, srcPx, srcCh, Cin, signed, zp, sPacked, K2, <usize>memory.size() << 16);
+        if (!packedAlready(reuse, s, m, srcPx, srcCh, Cin, signed, zp, 1)) {
+          packChannelPairs(s, m, srcPx, srcCh, Cin, signed, zp, sPacked, K2, <usize>memory.size() << 16);
+        }
         for (let c0 = 0; c0 < Cout; c0 += 2) {
           gemmChannels(sWeights + <usize>c0 * <usize>K2 * 4, K2, sPacked, m16, load<i32>(sBias + (<usize>c0 << 2)), load<i32>(sBias + (<usize>c0 << 2), 4), sAcc);
           requantChannels(sAcc, m16, 0, 1, m, c0, Cout - c0 < 2 ? Cout - c0 : 2, d, 0, dstPx, dstCh);
@@ -225,7 +266,7 @@ function pointwiseRun(
       }
     } else {
       const Coutp = roundUp(Cout, 16);
-      packPixels(s, m, srcPx, srcCh, Cin, signed, zp, sPacked, Cinp);
+      if (!packedAlready(reuse, s, m, srcPx, srcCh, Cin, signed, zp, 0)) packPixels(s, m, srcPx, srcCh, Cin, signed, zp, sPacked, Cinp);
       gemmScalar(sPacked, m, Cinp, sWeights, Coutp, sBias, sAcc);
       requantPixels(sAcc, Coutp, m, 0, Cout, d, dstPx, dstCh);
     }
@@ -236,11 +277,14 @@ function pointwiseRun(
  * Pointwise convolution of an H x W x Cin view at `src` into Cout channels of the view at `dst`.
  * A view's element (y, x, c) is at `y*row + x*px + c*ch` bytes. Activations are int8 if `signed`.
  * Weights int8 [Cout][Cin]; `hdr` holds bias and requant parameters. `scratch` holds
- * `pointwiseScratchBytes` bytes.
+ * `pointwiseScratchBytes` bytes. `reuse`: the caller vouches that the source bytes have not
+ * changed since the previous kernel call on this scratch; if that call packed the same single
+ * chunk of the same source, it is not packed again (the scratchpad model's output-channel tiles
+ * of one step all read the same intermediate).
  */
 export function pointwise(
   src: usize, srcRow: i32, srcPx: i32, srcCh: i32, H: i32, W: i32, Cin: i32, signed: bool, zp: i32,
-  weights: usize, Cout: i32, hdr: usize, dst: usize, dstRow: i32, dstPx: i32, dstCh: i32, scratch: usize,
+  weights: usize, Cout: i32, hdr: usize, dst: usize, dstRow: i32, dstPx: i32, dstCh: i32, scratch: usize, reuse: bool,
 ): void {
   layoutScratch(scratch, Cin, Cout);
   const K2 = (Cin + 1) >> 1;
@@ -257,10 +301,10 @@ export function pointwise(
   prepareRequant(hdr, Cout, sTable, productsBound(Cin, signed, zp));
   if (srcRow == W * srcPx && dstRow == W * dstPx) {
     // Rows follow each other on both sides: one run over all pixels keeps the chunks full.
-    pointwiseRun(src, srcPx, srcCh, H * W, Cin, signed, zp, Cout, dst, dstPx, dstCh, hwcOut);
+    pointwiseRun(src, srcPx, srcCh, H * W, Cin, signed, zp, Cout, dst, dstPx, dstCh, hwcOut, reuse && H * W <= (hwcOut ? chunkPixels(Cin) : chunkPixelsPlanar(Cin)));
   } else {
     for (let y = 0; y < H; y++) {
-      pointwiseRun(src + <usize>(y * srcRow), srcPx, srcCh, W, Cin, signed, zp, Cout, dst + <usize>(y * dstRow), dstPx, dstCh, hwcOut);
+      pointwiseRun(src + <usize>(y * srcRow), srcPx, srcCh, W, Cin, signed, zp, Cout, dst + <usize>(y * dstRow), dstPx, dstCh, hwcOut, reuse && H == 1);
     }
   }
 }

@@ -45,9 +45,13 @@ export function scratchBytes(wasm: KernelExports, k: KernelCall): number {
     : wasm.pointwiseScratchBytes(k.channels, k.outChannels);
 }
 
-/** Runs one kernel on buffers already in WebAssembly memory. */
+/**
+ * Runs one kernel on buffers already in WebAssembly memory. `sameSource` (pointwise): the source
+ * bytes have not changed since the previous kernel call on `scratch`, so a packing of them that
+ * call left there is used again (see `pointwise` in assembly/pointwise.ts).
+ */
 export function runKernel(
-  wasm: KernelExports, k: KernelCall, src: View, dst: View, weights: number, hdr: number, scratch: number,
+  wasm: KernelExports, k: KernelCall, src: View, dst: View, weights: number, hdr: number, scratch: number, sameSource = false,
 ): void {
   if (k.kind === "depthwise") {
     wasm.depthwise(
@@ -58,7 +62,7 @@ export function runKernel(
   } else {
     wasm.pointwise(
       src.ptr, src.row, src.px, src.ch, k.height, k.width, k.channels, k.signed ? 1 : 0, k.zeroPoint,
-      weights, k.outChannels, hdr, dst.ptr, dst.row, dst.px, dst.ch, scratch,
+      weights, k.outChannels, hdr, dst.ptr, dst.row, dst.px, dst.ch, scratch, sameSource ? 1 : 0,
     );
   }
 }

@@ -76,13 +76,16 @@ class Model {
     }
   }
 
-  /** Runs a kernel after the model has checked that its input and output views lie in L1. */
-  kernel(k: KernelCall, src: View, dst: View, wL1: number, hdr: number, scratch: number, outRows: number, outCols: number): void {
+  /**
+   * Runs a kernel after the model has checked that its input and output views lie in L1.
+   * `sameSource`: see `runKernel`.
+   */
+  kernel(k: KernelCall, src: View, dst: View, wL1: number, hdr: number, scratch: number, outRows: number, outCols: number, sameSource = false): void {
     const ok =
       this.wasm.l1Check(src.ptr, src.row, src.px, src.ch, k.height, k.width, k.channels) === 0 &&
       this.wasm.l1Check(dst.ptr, dst.row, dst.px, dst.ch, outRows, outCols, k.outChannels) === 0;
     if (!ok) throw new Error("dwpw scratchpad model: kernel view outside L1 (a bug in the schedule: please report it)");
-    runKernel(this.wasm, k, src, dst, wL1, hdr, scratch);
+    runKernel(this.wasm, k, src, dst, wL1, hdr, scratch, sameSource);
   }
 }
 
@@ -174,7 +177,8 @@ function runDwpwRows(r: Run): number {
       const nb = Math.min(Cb, Co - c0);
       if (!resident) m.loadLayer(r.second, c0, nb, pwW, pwP, C);
       const out = tile(outBuf[i & 1], Lout, rows, Wt, nb);
-      m.kernel(call(pw, rows, C, nb, 0, 0), mid, out, pwW, r.second.hdr, r.scratch, rows, Wt);
+      // Every output-channel tile of the step reads the same intermediate, untouched in between.
+      m.kernel(call(pw, rows, C, nb, 0, 0), mid, out, pwW, r.second.hdr, r.scratch, rows, Wt, c0 > 0);
       m.box(false, "output", at(r.y, st.o0, c0), out, rows, Wt, nb);
       tiles++;
     }
