@@ -278,8 +278,8 @@ function pointwiseRun(
  * A view's element (y, x, c) is at `y*row + x*px + c*ch` bytes. Activations are int8 if `signed`.
  * Weights int8 [Cout][Cin]; `hdr` holds bias and requant parameters. `scratch` holds
  * `pointwiseScratchBytes` bytes. `reuse`: the caller vouches that the source bytes have not
- * changed since the previous kernel call on this scratch; if that call packed the same single
- * chunk of the same source, it is not packed again (the scratchpad model's output-channel tiles
+ * changed since the previous kernel call on this scratch; a chunk that call packed last, from
+ * the same source and the same way, is not packed again (the scratchpad model's output-channel tiles
  * of one step all read the same intermediate).
  */
 export function pointwise(
@@ -301,10 +301,10 @@ export function pointwise(
   prepareRequant(hdr, Cout, sTable, productsBound(Cin, signed, zp));
   if (srcRow == W * srcPx && dstRow == W * dstPx) {
     // Rows follow each other on both sides: one run over all pixels keeps the chunks full.
-    pointwiseRun(src, srcPx, srcCh, H * W, Cin, signed, zp, Cout, dst, dstPx, dstCh, hwcOut, reuse && H * W <= (hwcOut ? chunkPixels(Cin) : chunkPixelsPlanar(Cin)));
+    pointwiseRun(src, srcPx, srcCh, H * W, Cin, signed, zp, Cout, dst, dstPx, dstCh, hwcOut, reuse);
   } else {
     for (let y = 0; y < H; y++) {
-      pointwiseRun(src + <usize>(y * srcRow), srcPx, srcCh, W, Cin, signed, zp, Cout, dst + <usize>(y * dstRow), dstPx, dstCh, hwcOut, reuse && H == 1);
+      pointwiseRun(src + <usize>(y * srcRow), srcPx, srcCh, W, Cin, signed, zp, Cout, dst + <usize>(y * dstRow), dstPx, dstCh, hwcOut, reuse);
     }
   }
 }

@@ -11,15 +11,12 @@ import { resolveMemory, type DmaModel } from "../src/scratchpad/memory.js";
 import { planLayer } from "../src/scratchpad/plan.js";
 import { formatLatency } from "../src/report.js";
 import type { ConvOp, Tensor } from "../src/types.js";
-
-function rng(seed: number) {
-  return () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
-}
+import { randInt, rng } from "./helpers/blocks.js";
 
 /** A random block: depthwise 3x3 and pointwise, in either order. */
 function randomBlock(seed: number, order: "dw-pw" | "pw-dw", layout: "HWC" | "CHW"): { input: Tensor; ops: [ConvOp, ConvOp] } {
   const r = rng(seed);
-  const ri = (a: number, b: number) => a + Math.floor(r() * (b - a + 1));
+  const ri = (a: number, b: number) => randInt(r, a, b);
   const H = ri(4, 20), W = ri(4, 20), C = ri(3, 40), Co = ri(3, 48), s = ri(1, 2);
   const i8 = (n: number) => Int8Array.from({ length: n }, () => ri(-128, 127));
   const rq = (c: number) => ({ scheme: "tflite" as const, multiplier: Array(c).fill(2 ** 30 + 12345), shift: Array(c).fill(-8), outputZeroPoint: 0, min: -128, max: 127 });

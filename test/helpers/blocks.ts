@@ -2,6 +2,7 @@
 // and a [first, second] pair of ops under one requantization scheme, with parameters scaled so the
 // outputs spread over the output range instead of saturating. Pure: same spec, same bytes.
 import type { ConvOp, DepthwiseOp, Dtype, Layout, Padding, PointwiseOp, Requant, Tensor } from "../../src/types.js";
+import { Rng } from "./kernels.js";
 
 /** The schemes the block tests cover (tflite and onnx in two flavours each). */
 export const BLOCK_SCHEMES = ["tflite-double", "tflite-single", "onnx-int8", "onnx-uint8", "pulp-bn", "pulp-quant", "pulp-shift", "gap-sq8"] as const;
@@ -26,16 +27,10 @@ export interface BlockSpec {
   seed: number;
 }
 
-/** mulberry32: a small seeded PRNG returning floats in [0, 1). */
+/** The suites' seeded generator (`Rng`, mulberry32) as floats in [0, 1). */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const g = new Rng(seed);
+  return () => g.u32() / 4294967296;
 }
 
 /** Integer in [lo, hi] from a PRNG. */
