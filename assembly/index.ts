@@ -1,7 +1,7 @@
 // The WebAssembly module's exports. Built twice from this one entry (asconfig.json): `release`
 // with SIMD and `scalar` without; both export the same functions and give the same bytes.
 export { depthwise, depthwiseScratchBytes } from "./depthwise";
-export { pointwise, pointwiseScratchBytes } from "./pointwise";
+export { pointwise, pointwiseScratchBytes, pointwiseWeightSlotBytes } from "./pointwise";
 
 /** First free byte of linear memory: the host owns everything from here on. */
 export function heapBase(): usize {

@@ -95,6 +95,65 @@ export function pointwiseScratchBytes(Cin: i32, Cout: i32): usize {
   return layoutScratch(0, Cin, Cout);
 }
 
+// Weight slots. The scratchpad model DMAs each output-channel tile's weights into L1 again at
+// every step, and the widening of 3-16 KB of weights costs a tenth of a small tile's time. The
+// host keeps one slot per tile; a slot holds the raw bytes it widened and their widening, and a
+// call uses that widening only if the weights in L1 are exactly those bytes (compared in full:
+// much cheaper than widening, and a wrong or stale slot can only cost a miss).
+/** Slot header: the form of the widening (0: empty), Cout, Cin. */
+const SLOT_HEADER: usize = 16;
+
+/** Bytes of one weight slot for a Cout x Cin tile (the host zeroes its first 16 bytes). */
+export function pointwiseWeightSlotBytes(Cin: i32, Cout: i32): usize {
+  return SLOT_HEADER + <usize>roundUp(Cout * Cin, 16) + <usize>roundUp(Cout, 16) * <usize>roundUp(Cin, 8) * 2;
+}
+
+/** Whether `n` bytes at `a` and `b` are equal. */
+function bytesEqual(a: usize, b: usize, n: i32): bool {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 64 <= n; i += 64) {
+      const p = a + <usize>i, q = b + <usize>i;
+      const d0 = v128.or(v128.xor(v128.load(p), v128.load(q)), v128.xor(v128.load(p, 16), v128.load(q, 16)));
+      const d1 = v128.or(v128.xor(v128.load(p, 32), v128.load(q, 32)), v128.xor(v128.load(p, 48), v128.load(q, 48)));
+      if (v128.any_true(v128.or(d0, d1))) return false;
+    }
+    for (; i + 16 <= n; i += 16) {
+      if (v128.any_true(v128.xor(v128.load(a + <usize>i), v128.load(b + <usize>i)))) return false;
+    }
+  } else {
+    for (; i + 8 <= n; i += 8) if (load<u64>(a + <usize>i) != load<u64>(b + <usize>i)) return false;
+  }
+  for (; i < n; i++) if (load<u8>(a + <usize>i) != load<u8>(b + <usize>i)) return false;
+  return true;
+}
+
+/**
+ * Widens the weights for this call's blocks and points `sWeights` at them: into the scratch, or
+ * into `slot` (see above) unless the slot already holds them.
+ */
+function prepareWeights(weights: usize, Cout: i32, Cin: i32, K2: i32, hwcOut: bool, slot: usize): void {
+  const form = ASC_FEATURE_SIMD ? (hwcOut ? 1 : 2) : 3;
+  const n = Cout * Cin;
+  const raw = slot + SLOT_HEADER;
+  if (slot != 0) {
+    sWeights = raw + <usize>roundUp(n, 16);
+    if (load<i32>(slot) == form && load<i32>(slot, 4) == Cout && load<i32>(slot, 8) == Cin && bytesEqual(raw, weights, n)) return;
+  }
+  if (ASC_FEATURE_SIMD) {
+    if (hwcOut) pairWeights(weights, Cout, Cin, sWeights, K2);
+    else widenWeights(weights, Cout, Cin, sWeights, roundUp(Cout, 2), 2 * K2);
+  } else {
+    widenWeights(weights, Cout, Cin, sWeights, roundUp(Cout, 16), roundUp(Cin, 8));
+  }
+  if (slot != 0) {
+    memory.copy(raw, weights, <usize>n);
+    store<i32>(slot, form);
+    store<i32>(slot, Cout, 4);
+    store<i32>(slot, Cin, 8);
+  }
+}
+
 /**
  * Channel-fastest block: for `m` packed pixel rows at `a` (`lda` bytes apart, int16 channel pairs),
  * acc[p][0..4*nb) = bias + sum_k a[p][k] . b[k][0..4*nb), b = one 16-channel block of
@@ -280,23 +339,20 @@ function pointwiseRun(
  * `pointwiseScratchBytes` bytes. `reuse`: the caller vouches that the source bytes have not
  * changed since the previous kernel call on this scratch; a chunk that call packed last, from
  * the same source and the same way, is not packed again (the scratchpad model's output-channel tiles
- * of one step all read the same intermediate).
+ * of one step all read the same intermediate). `slot`: 0, or a weight slot of
+ * `pointwiseWeightSlotBytes` bytes kept for these weights (see `prepareWeights`).
  */
 export function pointwise(
   src: usize, srcRow: i32, srcPx: i32, srcCh: i32, H: i32, W: i32, Cin: i32, signed: bool, zp: i32,
   weights: usize, Cout: i32, hdr: usize, dst: usize, dstRow: i32, dstPx: i32, dstCh: i32, scratch: usize, reuse: bool,
+  slot: usize,
 ): void {
   layoutScratch(scratch, Cin, Cout);
   const K2 = (Cin + 1) >> 1;
   const Coutp = roundUp(Cout, 16);
   // Output channels contiguous: channel-fastest blocks; otherwise pixel-fastest ones.
   const hwcOut = dstCh == 1;
-  if (ASC_FEATURE_SIMD) {
-    if (hwcOut) pairWeights(weights, Cout, Cin, sWeights, K2);
-    else widenWeights(weights, Cout, Cin, sWeights, roundUp(Cout, 2), 2 * K2);
-  } else {
-    widenWeights(weights, Cout, Cin, sWeights, Coutp, roundUp(Cin, 8));
-  }
+  prepareWeights(weights, Cout, Cin, K2, hwcOut, slot);
   loadBias(hdr, sBias, Cout, Coutp);
   prepareRequant(hdr, Cout, sTable, productsBound(Cin, signed, zp));
   if (srcRow == W * srcPx && dstRow == W * dstPx) {

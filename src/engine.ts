@@ -46,12 +46,13 @@ export function scratchBytes(wasm: KernelExports, k: KernelCall): number {
 }
 
 /**
- * Runs one kernel on buffers already in WebAssembly memory. `sameSource` (pointwise): the source
- * bytes have not changed since the previous kernel call on `scratch`, so a packing of them that
- * call left there is used again (see `pointwise` in assembly/pointwise.ts).
+ * Runs one kernel on buffers already in WebAssembly memory. Pointwise only (see `pointwise` in
+ * assembly/pointwise.ts): `sameSource`, the source bytes have not changed since the previous
+ * kernel call on `scratch`, so a packing of them that call left there is used again;
+ * `weightSlot`, 0 or a weight slot kept for this tile's weights across calls.
  */
 export function runKernel(
-  wasm: KernelExports, k: KernelCall, src: View, dst: View, weights: number, hdr: number, scratch: number, sameSource = false,
+  wasm: KernelExports, k: KernelCall, src: View, dst: View, weights: number, hdr: number, scratch: number, sameSource = false, weightSlot = 0,
 ): void {
   if (k.kind === "depthwise") {
     wasm.depthwise(
@@ -62,7 +63,7 @@ export function runKernel(
   } else {
     wasm.pointwise(
       src.ptr, src.row, src.px, src.ch, k.height, k.width, k.channels, k.signed ? 1 : 0, k.zeroPoint,
-      weights, k.outChannels, hdr, dst.ptr, dst.row, dst.px, dst.ch, scratch, sameSource ? 1 : 0,
+      weights, k.outChannels, hdr, dst.ptr, dst.row, dst.px, dst.ch, scratch, sameSource ? 1 : 0, weightSlot,
     );
   }
 }

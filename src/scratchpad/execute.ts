@@ -2,6 +2,9 @@
 // weights and parameters are placed in the model's L2; every tile is moved by the model's DMA
 // (which counts as it copies) into buffers allocated in its L1, and the kernels compute on L1
 // views only. The report's counters are read back from the model, not computed here.
+// Emulator-private, outside the modelled memories: the kernels' scratch, the requantization
+// headers, and one weight slot per pointwise tile, where the kernel keeps its widening of weights
+// that the schedule DMAs into L1 again at every step (used only while L1 holds the same bytes).
 import { denseView, runKernel, type Engine, type KernelCall, type View } from "../engine.js";
 import type { KernelExports } from "../wasm/module.js";
 import { HEADER_BYTES, writeHeader, type ChannelParams } from "../wasm/params.js";
@@ -78,14 +81,14 @@ class Model {
 
   /**
    * Runs a kernel after the model has checked that its input and output views lie in L1.
-   * `sameSource`: see `runKernel`.
+   * `sameSource`, `weightSlot`: see `runKernel`.
    */
-  kernel(k: KernelCall, src: View, dst: View, wL1: number, hdr: number, scratch: number, outRows: number, outCols: number, sameSource = false): void {
+  kernel(k: KernelCall, src: View, dst: View, wL1: number, hdr: number, scratch: number, outRows: number, outCols: number, sameSource = false, weightSlot = 0): void {
     const ok =
       this.wasm.l1Check(src.ptr, src.row, src.px, src.ch, k.height, k.width, k.channels) === 0 &&
       this.wasm.l1Check(dst.ptr, dst.row, dst.px, dst.ch, outRows, outCols, k.outChannels) === 0;
     if (!ok) throw new Error("dwpw scratchpad model: kernel view outside L1 (a bug in the schedule: please report it)");
-    runKernel(this.wasm, k, src, dst, wL1, hdr, scratch, sameSource);
+    runKernel(this.wasm, k, src, dst, wL1, hdr, scratch, sameSource, weightSlot);
   }
 }
 
@@ -118,7 +121,17 @@ interface Run {
   first: LayerInL2;
   second: LayerInL2;
   scratch: number;
+  /** Weight slots of the pointwise layer, one per tile of `pwTile` output channels. */
+  pwSlots: number;
+  pwSlotBytes: number;
+  pwTile: number;
 }
+
+/**
+ * The weight slot of the pointwise tile starting at output channel `c0`: its weights are DMA'd into
+ * L1 again for every step, and the kernel widens them only if they differ from the slot's bytes.
+ */
+const slotOf = (r: Run, c0: number): number => r.pwSlots + Math.floor(c0 / r.pwTile) * r.pwSlotBytes;
 
 const taps = (l: Layer) => l.kh * l.kw;
 /** Two buffers when double-buffering, alternating by step. */
@@ -178,7 +191,7 @@ function runDwpwRows(r: Run): number {
       if (!resident) m.loadLayer(r.second, c0, nb, pwW, pwP, C);
       const out = tile(outBuf[i & 1], Lout, rows, Wt, nb);
       // Every output-channel tile of the step reads the same intermediate, untouched in between.
-      m.kernel(call(pw, rows, C, nb, 0, 0), mid, out, pwW, r.second.hdr, r.scratch, rows, Wt, c0 > 0);
+      m.kernel(call(pw, rows, C, nb, 0, 0), mid, out, pwW, r.second.hdr, r.scratch, rows, Wt, c0 > 0, slotOf(r, c0));
       m.box(false, "output", at(r.y, st.o0, c0), out, rows, Wt, nb);
       tiles++;
     }
@@ -215,7 +228,7 @@ function runPwdwRows(r: Run): number {
       for (let c0 = 0; c0 < Ct; c0 += Cb) {
         const nb = Math.min(Cb, Ct - c0);
         if (!resident) m.loadLayer(r.first, c0, nb, pwW, pwP, Cin);
-        m.kernel(call(pw, n, Cin, nb, 0, 0), src, winView(st.newA - st.a, c0), pwW, r.first.hdr, r.scratch, n, W);
+        m.kernel(call(pw, n, Cin, nb, 0, 0), src, winView(st.newA - st.a, c0), pwW, r.first.hdr, r.scratch, n, W, false, slotOf(r, c0));
       }
     }
     const rows = st.o1 - st.o0;
@@ -247,14 +260,14 @@ function runPwdwChannels(r: Run): number {
     m.loadLayer(r.second, c0, nb, dwW, dwP, taps(dw));
     const mid = tile(inter, Lt, H, W, nb);
     if (resident) {
-      m.kernel(call(pw, H, Cin, nb, 0, 0), tile(inBuf[0], Lin, H, W, Cin), mid, pwW, r.first.hdr, r.scratch, H, W);
+      m.kernel(call(pw, H, Cin, nb, 0, 0), tile(inBuf[0], Lin, H, W, Cin), mid, pwW, r.first.hdr, r.scratch, H, W, false, slotOf(r, c0));
     } else {
       let k = 0;
       for (let r0 = 0; r0 < H; r0 += rowsTile, k++) {
         const n = Math.min(rowsTile, H - r0);
         const src = tile(inBuf[k & 1], Lin, n, W, Cin);
         m.box(true, "input", at(r.x, r0, 0), src, n, W, Cin);
-        m.kernel(call(pw, n, Cin, nb, 0, 0), src, at(mid, r0, 0), pwW, r.first.hdr, r.scratch, n, W);
+        m.kernel(call(pw, n, Cin, nb, 0, 0), src, at(mid, r0, 0), pwW, r.first.hdr, r.scratch, n, W, false, slotOf(r, c0));
       }
     }
     const out = tile(outBuf[tiles & 1], Lout, Ho, Wo, nb);
@@ -289,7 +302,7 @@ function runLayerAlone(r: Run, l: LayerInL2, src: View, dst: View, inKind: Kind,
         const nb = Math.min(Cb, Co - c0);
         if (!resident) m.loadLayer(l, c0, nb, w, p, C);
         const o = tile(outBuf[k & 1], L, n, W, nb);
-        m.kernel(call(layer, n, C, nb, 0, 0), t, o, w, l.hdr, r.scratch, n, W);
+        m.kernel(call(layer, n, C, nb, 0, 0), t, o, w, l.hdr, r.scratch, n, W, false, slotOf(r, c0));
         m.box(false, outKind, at(dst, r0, c0), o, n, W, nb);
         tiles++;
       }
@@ -329,6 +342,8 @@ function runUnfused(r: Run): number {
 }
 
 const FAMILY_RUNS = { dwpwRows: runDwpwRows, pwdwRows: runPwdwRows, pwdwChannels: runPwdwChannels, unfused: runUnfused };
+/** Output channels per pointwise tile, by family (the run functions above tile by these fields). */
+const PW_TILE_FIELD = { dwpwRows: "outChannels", pwdwRows: "outChannels", pwdwChannels: "channels", unfused: "pwOutChannels" } as const;
 
 /** Kernel scratch (emulator-private, outside the modelled L1) enough for every tile of the block. */
 function scratchNeed(wasm: KernelExports, blk: Block): number {
@@ -372,7 +387,14 @@ export function execute(engine: Engine, blk: Block, input: Tensor, s: Schedule, 
   const l1 = arena.alloc(mem.l1Usable);
   const counters = arena.alloc(COUNTERS * 8);
   const scratch = arena.alloc(scratchNeed(wasm, blk));
+  const pw = blk.pw;
+  const pwTile = Math.min(planned.tiling[PW_TILE_FIELD[s.family]] as number, pw.outChannels);
+  const pwSlotBytes = wasm.pointwiseWeightSlotBytes(pw.channels, pwTile);
+  const pwSlotCount = Math.ceil(pw.outChannels / pwTile);
+  const pwSlots = arena.alloc(pwSlotCount * pwSlotBytes);
   arena.commit();
+  // Empty slots: the arena's memory holds whatever an earlier call left there.
+  for (let k = 0; k < pwSlotCount; k++) arena.bytes(pwSlots + k * pwSlotBytes, 16).fill(0);
   arena.write(xPtr, input.data);
   for (const l of [first, second]) {
     arena.write(l.weights, l.layer.weights);
@@ -391,6 +413,9 @@ export function execute(engine: Engine, blk: Block, input: Tensor, s: Schedule, 
     first,
     second,
     scratch,
+    pwSlots,
+    pwSlotBytes,
+    pwTile,
   };
   const tiles = FAMILY_RUNS[s.family](run);
   const c = new Float64Array(wasm.memory.buffer, counters, COUNTERS);

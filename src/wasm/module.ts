@@ -18,8 +18,10 @@ export interface KernelExports {
   pointwise(
     src: number, srcRow: number, srcPx: number, srcCh: number, H: number, W: number, Cin: number, signed: number, zp: number,
     weights: number, Cout: number, hdr: number, dst: number, dstRow: number, dstPx: number, dstCh: number, scratch: number,
-    reuse: number,
+    reuse: number, slot: number,
   ): void;
+  /** Bytes of a weight slot for a Cout x Cin pointwise tile (see `pointwise` in assembly/pointwise.ts). */
+  pointwiseWeightSlotBytes(Cin: number, Cout: number): number;
   // The scratchpad model (assembly/scratchpad.ts).
   spReset(l1: number, l1Bytes: number, l2: number, l2Bytes: number, counters: number, bpc: number, cpc: number, layoutBpc: number, layoutCpc: number): void;
   l1Alloc(bytes: number): number;
