@@ -7,9 +7,9 @@
 // Options: --quick (fewer and shorter runs), --no-ref, --no-ort, --no-network.
 import { readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
-import { Worker } from "node:worker_threads";
 import { performance } from "node:perf_hooks";
 import { createEngine, type Engine } from "../src/engine.js";
+import { layersPool } from "../src/pool/pool.js";
 import { toLayout } from "../src/layout.js";
 import { mobilenetV1, randomInput, randomOp, type LayerSpec } from "../src/networks/mobilenet.js";
 import { reference } from "../src/reference/index.js";
@@ -221,7 +221,10 @@ async function main(): Promise<void> {
     }
     const batch = QUICK ? 8 : 32;
     log("workers 1 and 2");
-    const pools = [await Pool.start("onnx", "int8", batch, 1), await Pool.start("onnx", "int8", batch, 2)] as const;
+    // The package's throughput mode: each worker its own init(), images handed out as workers come free.
+    const nw = buildNetwork("onnx", "int8");
+    const images = Array.from({ length: batch }, (_, i) => networkInput("onnx", "int8", i));
+    const pools = [await layersPool(nw.ops, { workers: 1 }), await layersPool(nw.ops, { workers: 2 })] as const;
     // Rounds alternate between the pools (and which goes first), so that load from other processes,
     // which on this shared machine comes and goes over seconds, falls on both alike; each round's
     // scaling compares the two batches timed next to each other.
@@ -229,15 +232,16 @@ async function main(): Promise<void> {
     const ms: [number[], number[]] = [[], []];
     for (let r = 0; r <= rounds; r++) {
       for (const k of r % 2 ? [1, 0] : [0, 1]) {
-        const t = await pools[k]!.run();
-        if (r > 0) ms[k]!.push(t); // round 0 is one more warm-up
+        const t = performance.now();
+        await pools[k]!.run(images);
+        if (r > 0) ms[k]!.push(performance.now() - t); // round 0 warms the workers up
       }
     }
     for (const p of pools) await p.close();
     const scaling = median(ms[0].map((t1, r) => t1 / ms[1][r]!));
     pools.forEach((p, k) => {
       const t = median(ms[k]!);
-      workerRows.push({ scheme: "onnx", dtype: "int8", batch, workers: p.workers, ms: t, imagesPerSecond: (batch * 1000) / t, scaling: k === 0 ? 1 : scaling, rounds });
+      workerRows.push({ scheme: "onnx", dtype: "int8", batch, workers: p.size, ms: t, imagesPerSecond: (batch * 1000) / t, scaling: k === 0 ? 1 : scaling, rounds });
     });
   }
 
@@ -284,7 +288,7 @@ async function main(): Promise<void> {
       netRows.map((n) => [n.scheme, n.dtype, n.perImage.ms.toFixed(2), gmacs(n.macs, n.perImage.ms).toFixed(1)]),
     ));
     out.push("");
-    out.push(`Throughput: a batch spread over worker threads (each with its own init()), onnx int8; median of ${workerRows[0]?.rounds} alternating`);
+    out.push(`Throughput: a batch spread over worker threads by layersPool (each worker its own init()), onnx int8; median of ${workerRows[0]?.rounds} alternating`);
     out.push("rounds; scaling = median over rounds of (1-worker ms / 2-worker ms) of the same round");
     out.push(table(
       ["workers", "batch", "ms", "images / s", "scaling"],
@@ -346,43 +350,6 @@ async function dotPeak(): Promise<{ best: number; median: number }> {
     g.push((n * 64) / (performance.now() - t) / 1e6);
   }
   return { best: Math.max(...g), median: median(g) };
-}
-
-/** Worker threads sharing a batch of images (each did its own init() and a warm-up image). */
-class Pool {
-  private constructor(readonly workers: number, private readonly ws: Worker[]) {}
-
-  static async start(scheme: "onnx", dtype: Dtype, batch: number, workers: number): Promise<Pool> {
-    const url = new URL("./worker.js", import.meta.url);
-    const ws: Worker[] = [];
-    const ready: Promise<void>[] = [];
-    for (let k = 0; k < workers; k++) {
-      const images = Array.from({ length: batch }, (_, i) => i).filter((i) => i % workers === k);
-      const w = new Worker(url, { workerData: { scheme, dtype, images } });
-      ws.push(w);
-      ready.push(new Promise((res, rej) => {
-        w.once("message", () => res());
-        w.once("error", rej);
-      }));
-    }
-    await Promise.all(ready);
-    return new Pool(workers, ws);
-  }
-
-  /** Wall-clock ms for the whole batch, all workers at once. */
-  async run(): Promise<number> {
-    const t = performance.now();
-    await Promise.all(this.ws.map((w) => new Promise<void>((res, rej) => {
-      w.once("message", () => res());
-      w.once("error", rej);
-      w.postMessage({ run: true });
-    })));
-    return performance.now() - t;
-  }
-
-  async close(): Promise<void> {
-    for (const w of this.ws) await w.terminate();
-  }
 }
 
 await main();

@@ -115,7 +115,7 @@ try {
   const inChromium = await page.evaluate(() => window.__result);
   await page.screenshot({ path: join(tmp, "consumer.png") });
 
-  const summary = (r) => (r.error ? `error: ${r.error}` : `${r.ops} ops, ${r.blocks} blocks, ${r.reportBlocks}-block report, simd ${r.simd}, digest ${r.digest}, ${r.failures.length} failures`);
+  const summary = (r) => (r.error ? `error: ${r.error}` : `${r.ops} ops, ${r.blocks} blocks, ${r.pooled} pooled, ${r.reportBlocks}-block report, simd ${r.simd}, digest ${r.digest}, ${r.failures.length} failures`);
   console.log(`  node:     ${summary(inNode)}`);
   console.log(`  chromium: ${summary(inChromium)}`);
   const problems = [
@@ -126,7 +126,7 @@ try {
   if (!inChromium.error) {
     if (inChromium.digest !== inNode.digest) problems.push(`digests differ: chromium ${inChromium.digest}, node ${inNode.digest}`);
     if (!inChromium.simd) problems.push("chromium did not load the SIMD build");
-    if (inChromium.ops === 0 || inChromium.blocks === 0) problems.push("nothing ran");
+    if (inChromium.ops === 0 || inChromium.blocks === 0 || inChromium.pooled === 0) problems.push("nothing ran");
   }
   if (problems.length) {
     failed = true;

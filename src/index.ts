@@ -53,3 +53,7 @@ export { Network, ADD_ROUNDINGS } from "./network/index.js";
 export type { AddRounding, BlockRun, BlockUnit, InputValue, Layer, LayerKind, LayerOutput, NetworkCheck, NetworkGraph, NetworkInput, NetworkValue, QParams, RunOptions, RunResult, ValueSpec } from "./network/index.js";
 export { U8S8_MODES } from "./network/index.js";
 export type { U8S8Mode } from "./network/index.js";
+
+// Throughput mode: a batch spread over worker threads (issue 4).
+export { WorkerPool, layersPool, networkPool } from "./pool/pool.js";
+export type { PoolOptions } from "./pool/pool.js";

@@ -80,8 +80,27 @@ export async function check(dwpw, files) {
       }
     }
   }
+  // Throughput mode: two op chains of the vectors through a pool of two workers (worker_threads in
+  // Node, the bundle's Web Workers in the page), three copies of the input each.
+  let pooled = 0;
+  const chains = Object.entries(files).flatMap(([name, file]) => file.cases.map((c) => ({ name: `${name} ${c.name}`, c }))).filter((x) => x.c.ops.length === 2).slice(0, 2);
+  for (const { name, c } of chains) {
+    const ops = c.ops.map(op);
+    const expected = tensor(c.ops[1].expected, c.layout);
+    const pool = await dwpw.layersPool(ops, { workers: 2 });
+    try {
+      const outs = await pool.run([0, 1, 2].map(() => tensor(c.input, c.layout)));
+      for (const [i, out] of outs.entries()) {
+        pooled++;
+        digest.add(out.data);
+        if (!same(out, expected)) failures.push(`${name} pool image ${i}`);
+      }
+    } finally {
+      await pool.close();
+    }
+  }
   const report = dwpw.fusionReport(dwpw.mobilenetV2({ alpha: 0.35, resolution: 64 }), { run: true });
   digest.text(JSON.stringify(report));
   if (report.bitExact !== true) failures.push("fusionReport: not bit-exact");
-  return { simd: dwpw.defaultEngine().simd, ops, blocks, reportBlocks: report.blocks.length, failures, digest: digest.hex() };
+  return { simd: dwpw.defaultEngine().simd, ops, blocks, pooled, reportBlocks: report.blocks.length, failures, digest: digest.hex() };
 }

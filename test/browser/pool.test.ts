@@ -1,0 +1,32 @@
+// Throughput mode in Chromium: the pool's workers are Web Workers here (module workers that Vite
+// serves from src/pool/worker.ts), and must give the main thread's bytes in input order; a bad
+// input rejects with the main thread's error.
+import { expect, it } from "vitest";
+import { conv, init, layersPool } from "../../src/index.js";
+import { mobilenetV1, randomInput, randomOp } from "../../src/networks/mobilenet.js";
+import type { Tensor } from "../../src/types.js";
+
+const bytes = (t: Tensor) => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+
+it("layersPool on two Web Workers gives the main thread's bytes, in input order", async () => {
+  await init();
+  const layers = mobilenetV1().layers.slice(-4);
+  const o = { scheme: "onnx" as const, dtype: "int8" as const, layout: "HWC" as const };
+  const ops = layers.map((l) => randomOp(l, { ...o, seed: 3 }));
+  const inputs = Array.from({ length: 5 }, (_, i) => randomInput(layers[0]!, { ...o, seed: 100 + i }));
+  const pool = await layersPool(ops, { workers: 2 });
+  try {
+    const got = await pool.run(inputs);
+    inputs.forEach((x, i) => {
+      let want = x;
+      for (const op of ops) want = conv(want, op);
+      expect(bytes(got[i]!), `image ${i}`).toEqual(bytes(want));
+    });
+    const bad = { ...inputs[0]!, data: inputs[0]!.data.subarray(1) };
+    const err = await pool.run([inputs[0]!, bad]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RangeError);
+    expect(() => conv(bad, ops[0]!)).toThrow((err as Error).message);
+  } finally {
+    await pool.close();
+  }
+}, 120_000);
