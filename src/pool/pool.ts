@@ -110,7 +110,13 @@ class Endpoint {
     const id = this.next++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.ch.post({ id, input });
+      try {
+        this.ch.post({ id, input });
+      } catch (e) {
+        // Not cloneable (a Proxy, a function inside): it never reached the worker.
+        this.pending.delete(id);
+        reject(e);
+      }
     });
   }
 
