@@ -209,7 +209,7 @@ async function main(): Promise<void> {
   // ---- Whole network --------------------------------------------------------------------------
   interface NetRow { scheme: string; dtype: Dtype; macs: number; perImage: Timing }
   const netRows: NetRow[] = [];
-  interface WorkerRow { scheme: string; dtype: Dtype; batch: number; workers: number; ms: number; imagesPerSecond: number; scaling: number; rounds: number }
+  interface WorkerRow { scheme: string; dtype: Dtype; batch: number; workers: number; ms: number; imagesPerSecond: number; scaling: number; rounds: number; sameBytes: boolean }
   const workerRows: WorkerRow[] = [];
   if (WITH_NET) {
     for (const [scheme, dtype] of [["onnx", "int8"], ["onnx", "uint8"], ["tflite-double", "int8"]] as const) {
@@ -230,18 +230,22 @@ async function main(): Promise<void> {
     // scaling compares the two batches timed next to each other.
     const rounds = QUICK ? 2 : 9;
     const ms: [number[], number[]] = [[], []];
+    const oneThread = images.map((x) => runNetwork(simd, nw, x));
+    let poolSameBytes = true;
     for (let r = 0; r <= rounds; r++) {
       for (const k of r % 2 ? [1, 0] : [0, 1]) {
         const t = performance.now();
-        await pools[k]!.run(images);
-        if (r > 0) ms[k]!.push(performance.now() - t); // round 0 warms the workers up
+        const outs = await pools[k]!.run(images);
+        if (r > 0) ms[k]!.push(performance.now() - t);
+        // Round 0 warms the workers up, and its outputs are checked against one thread's.
+        else poolSameBytes &&= outs.every((o, i) => same(o, oneThread[i]!));
       }
     }
     for (const p of pools) await p.close();
     const scaling = median(ms[0].map((t1, r) => t1 / ms[1][r]!));
     pools.forEach((p, k) => {
       const t = median(ms[k]!);
-      workerRows.push({ scheme: "onnx", dtype: "int8", batch, workers: p.size, ms: t, imagesPerSecond: (batch * 1000) / t, scaling: k === 0 ? 1 : scaling, rounds });
+      workerRows.push({ scheme: "onnx", dtype: "int8", batch, workers: p.size, ms: t, imagesPerSecond: (batch * 1000) / t, scaling: k === 0 ? 1 : scaling, rounds, sameBytes: poolSameBytes });
     });
   }
 
@@ -291,8 +295,8 @@ async function main(): Promise<void> {
     out.push(`Throughput: a batch spread over worker threads by layersPool (each worker its own init()), onnx int8; median of ${workerRows[0]?.rounds} alternating`);
     out.push("rounds; scaling = median over rounds of (1-worker ms / 2-worker ms) of the same round");
     out.push(table(
-      ["workers", "batch", "ms", "images / s", "scaling"],
-      workerRows.map((w) => [w.workers, w.batch, w.ms.toFixed(1), w.imagesPerSecond.toFixed(1), w.scaling.toFixed(2) + "x"]),
+      ["workers", "batch", "ms", "images / s", "scaling", "same bytes as one thread"],
+      workerRows.map((w) => [w.workers, w.batch, w.ms.toFixed(1), w.imagesPerSecond.toFixed(1), w.scaling.toFixed(2) + "x", w.sameBytes ? "yes" : "NO"]),
     ));
   }
   console.log(out.join("\n"));
