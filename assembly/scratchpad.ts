@@ -133,7 +133,10 @@ function boxCommands(row: i32, px: i32, ch: i32, rows: i32, cols: i32, chans: i3
  */
 @inline function copyRun(dst: usize, src: usize, n: i32): void {
   const len = <usize>n;
-  if (ASC_FEATURE_SIMD && n >= 16) {
+  if (n >= 512) {
+    // Long runs (a tile's weights): the engine's copy is faster than 16 bytes at a time.
+    memory.copy(dst, src, len);
+  } else if (ASC_FEATURE_SIMD && n >= 16) {
     for (let i: usize = 0; i + 16 <= len; i += 16) v128.store(dst + i, v128.load(src + i));
     v128.store(dst + len - 16, v128.load(src + len - 16));
   } else if (n >= 8) {

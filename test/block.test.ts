@@ -582,9 +582,10 @@ describe("scratchpad model: out-of-budget L1 is an error, never a silent write",
 
   it("dmaBox moves exactly the box's bytes, for every run length and stride pattern", () => {
     // Runs of 1..70 bytes and 129..131 (the copy is done in pieces of 16, 8, 4 and 1 bytes, the
-    // last piece overlapping): every byte of the box arrives, and no byte around it changes.
+    // last piece overlapping), and 511..513, 1000 (from 512 bytes, one memory.copy): every byte of
+    // the box arrives, and no byte around it changes.
     const { wasm: w, arena } = defaultEngine();
-    const lengths = [...Array.from({ length: 70 }, (_, i) => i + 1), 129, 130, 131];
+    const lengths = [...Array.from({ length: 70 }, (_, i) => i + 1), 129, 130, 131, 511, 512, 513, 1000];
     for (const chans of lengths) {
       for (const [name, l2v, l1v] of [
         // [row, px, ch] of the L2 and L1 views of a 2 x 3 x chans box
