@@ -1,7 +1,6 @@
 // One worker of a WorkerPool (pool.ts), loaded as a Node `worker_threads` Worker or a browser
 // module Worker. It initializes its own WebAssembly instance, builds the job it is sent first, and
-// then answers each input in turn (inputs arrive one at a time and run to completion, so a worker
-// holds one image's tensors at a time).
+// then answers each input in turn: one input runs to completion before the next message is read.
 import { init, defaultEngine } from "../runtime.js";
 import { loadOnnx } from "../onnx/index.js";
 import type { Tensor } from "../types.js";
@@ -40,7 +39,7 @@ async function build(job: Job): Promise<(input: unknown) => { output: unknown; t
     return (input) => {
       let t = input as Tensor;
       for (const op of job.ops) t = engine.conv(t, op);
-      // A fresh output (even for an empty chain, t is the worker's own clone of the input).
+      // The last conv's output owns its buffer: it moves to the main thread without a copy.
       return { output: t, transfer: [t.data.buffer as ArrayBuffer] };
     };
   }
