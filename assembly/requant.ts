@@ -244,17 +244,32 @@ function requantScalar(acc: usize, accPx: i32, accCh: i32, n: i32, c0: i32, cn: 
   return v128.bitselect(x, q, zero);
 }
 
-@inline function tfliteDoubleV(acc: v128, p0: v128, p1: v128, p2: v128, p3: v128, p4: v128, p5: v128): v128 {
+/** tflite-double's first rounding, SRDHM: ((acc * 2^left) * M + 2^30) >> 31 (p0 = 2^left, p1 = M). */
+@inline function srdhmV(acc: v128, p0: v128, p1: v128): v128 {
   const a = i32x4.mul(acc, p0);
-  // SRDHM: (a*M + 2^30) >> 31. M is 0 or in [2^30, 2^31) (the host checks), so the a == M ==
-  // INT32_MIN saturation of gemmlowp cannot occur.
+  // M is 0 or in [2^30, 2^31) (the host checks), so the a == M == INT32_MIN saturation of
+  // gemmlowp cannot occur.
   const r30 = i64x2.splat(<i64>1 << 30);
-  const h = hi31(i64x2.add(i64x2.extmul_low_i32x4_s(a, p1), r30), i64x2.add(i64x2.extmul_high_i32x4_s(a, p1), r30));
-  // RDBPOT: q = h >> e, rem = h mod 2^e (the low e bits), round half away from zero.
-  const q = shrVar(h, p2, p3);
+  return hi31(i64x2.add(i64x2.extmul_low_i32x4_s(a, p1), r30), i64x2.add(i64x2.extmul_high_i32x4_s(a, p1), r30));
+}
+
+/** tflite-double's second rounding, RDBPOT, from q = h >> e: rem = the low e bits (mask p4), round half away from zero. */
+@inline function rdbpotV(h: v128, q: v128, p4: v128, p5: v128): v128 {
   const rem = v128.and(h, p4);
   const thr = i32x4.sub(p5, i32x4.shr_s(h, 31));
   return i32x4.sub(q, i32x4.gt_s(rem, thr));
+}
+
+/** tflite-double with a shift per lane (channel-fastest vectors). */
+@inline function tfliteDoubleV(acc: v128, p0: v128, p1: v128, p2: v128, p3: v128, p4: v128, p5: v128): v128 {
+  const h = srdhmV(acc, p0, p1);
+  return rdbpotV(h, shrVar(h, p2, p3), p4, p5);
+}
+
+/** tflite-double with one shift `right` for all four lanes (one channel's pixels): a plain shift. */
+@inline function tfliteDoubleUniformV(acc: v128, p0: v128, p1: v128, right: i32, p4: v128, p5: v128): v128 {
+  const h = srdhmV(acc, p0, p1);
+  return rdbpotV(h, i32x4.shr_s(h, right), p4, p5);
 }
 
 /** Single rounding with one shift for all four lanes (one channel's pixels). */
@@ -465,6 +480,8 @@ const MAGIC: f32 = 12582912.0;
     const p4 = v128.load32_splat(t + 4 * pl);
     const p5 = v128.load32_splat(t + 5 * pl);
     const total = load<i32>(t + pl);
+    // tflite-double: the channel's right shift, from its remainder mask 2^right - 1.
+    const right = <i32>popcnt(load<i32>(t + 4 * pl));
     for (let y = 0; y < rows; y++) {
     const ay = a + <usize>(y * accRow) * 4;
     const oy = o + <usize>(y * dstRow);
@@ -477,6 +494,11 @@ const MAGIC: f32 = 12582912.0;
         r1 = clampV(i32x4.add(tfliteSingleV(r1, p0, total), zp), lo, hi);
         r2 = clampV(i32x4.add(tfliteSingleV(r2, p0, total), zp), lo, hi);
         r3 = clampV(i32x4.add(tfliteSingleV(r3, p0, total), zp), lo, hi);
+      } else if (scheme == TFLITE_DOUBLE) {
+        r0 = clampV(i32x4.add(tfliteDoubleUniformV(r0, p0, p1, right, p4, p5), zp), lo, hi);
+        r1 = clampV(i32x4.add(tfliteDoubleUniformV(r1, p0, p1, right, p4, p5), zp), lo, hi);
+        r2 = clampV(i32x4.add(tfliteDoubleUniformV(r2, p0, p1, right, p4, p5), zp), lo, hi);
+        r3 = clampV(i32x4.add(tfliteDoubleUniformV(r3, p0, p1, right, p4, p5), zp), lo, hi);
       } else {
         r0 = rq(scheme, r0, p0, p1, p2, p3, p4, p5, zp, lo, hi, fmin, fmax, mzp, d, mult, relu, actScale, actRound, actNorm);
         r1 = rq(scheme, r1, p0, p1, p2, p3, p4, p5, zp, lo, hi, fmin, fmax, mzp, d, mult, relu, actScale, actRound, actNorm);
