@@ -13,7 +13,7 @@
 // - a copy that changes layout (HWC <-> CHW) moves bytes one at a time: one command per channel,
 //   cycles = chans * layoutCyclesPerChannel + ceil(bytes / layoutBytesPerCycle).
 
-/** Counter indices (f64 each), shared with the host (src/scratchpad/model.ts). */
+/** Counter indices (f64 each), shared with the host (src/scratchpad/execute.ts). */
 const C_IN = 0; // L2 -> L1 by kind: input, intermediate, weights, params
 const C_OUT = 4; // L1 -> L2 by kind: input (unused), intermediate, weights (unused), params (unused), output at 8
 const C_L1_TO_L2_OUTPUT = 8;

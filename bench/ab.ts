@@ -4,11 +4,10 @@
 //   node build/bench/bench/ab.js a.wasm b.wasm <layer, e.g. b3.pw> [HWC|CHW] [scheme]
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
-import { Engine, denseView, layerCall, runKernel, scratchBytes } from "../src/engine.js";
+import { Engine } from "../src/engine.js";
 import type { KernelExports } from "../src/wasm/module.js";
 import { mobilenetV1, randomInput, randomOp } from "../src/networks/mobilenet.js";
-import { HEADER_BYTES, channelParams, writeHeader } from "../src/wasm/params.js";
-import { checkConv, outputTensor } from "../src/validate.js";
+import { checkConv } from "../src/validate.js";
 import type { Layout } from "../src/types.js";
 import { median } from "./timing.js";
 
@@ -21,24 +20,10 @@ const l = mobilenetV1().layers.find((x) => x.name === name)!;
 const o = { scheme: scheme as "onnx", layout, seed: 1 };
 const x = randomInput(l, o);
 const op = randomOp(l, o);
+/** The layer's kernel on buffers already in `w`'s memory (each build has its own engine). */
 function setup(w: KernelExports): { run: () => void; out: () => Uint8Array } {
-  const e = new Engine(w, true);
-  const layer = checkConv(x, op);
-  const out = outputTensor(layer);
-  const call = layerCall(layer);
-  const p = channelParams(layer.requant, layer.bias);
-  const a = e.arena;
-  a.reset();
-  const src = a.alloc(x.data.length), wt = a.alloc(layer.weights.length);
-  const bias = p.bias ? a.alloc(p.bias.length) : 0, pa = p.a ? a.alloc(p.a.length) : 0, pb = p.b ? a.alloc(p.b.length) : 0;
-  const hdr = a.alloc(HEADER_BYTES), dst = a.alloc(out.data.length), scr = a.alloc(scratchBytes(w, call));
-  a.commit();
-  a.write(src, x.data); a.write(wt, layer.weights);
-  if (p.bias) a.write(bias, p.bias); if (p.a) a.write(pa, p.a); if (p.b) a.write(pb, p.b);
-  writeHeader(w.memory, hdr, layer.requant, bias, pa, pb);
-  const sv = denseView(src, layout, layer.height, layer.width, layer.channels);
-  const dv = denseView(dst, layout, layer.outHeight, layer.outWidth, layer.outChannels);
-  return { run: () => runKernel(w, call, sv, dv, wt, hdr, scr), out: () => a.bytes(dst, out.data.length).slice() };
+  const k = new Engine(w, true).prepare(x, checkConv(x, op));
+  return { run: k.run, out: () => new Uint8Array(k.output().data.buffer) };
 }
 const A = setup(await load(fa));
 const B = setup(await load(fb));

@@ -54,27 +54,6 @@ export function time(fn: () => unknown, o: TimingOptions = {}): Timing {
   return { ms: median(t), min: Math.min(...t), cpu: median(c), runs: t.length };
 }
 
-/** Times an async `fn` (onnxruntime's `run` is async). */
-export async function timeAsync(fn: () => Promise<unknown>, o: TimingOptions = {}): Promise<Timing> {
-  const { warmup = 3, warmupMs = 0, minRuns = 7, minMs = 400, maxRuns = 200 } = o;
-  const w0 = performance.now();
-  for (let i = 0; i < warmup || performance.now() - w0 < warmupMs; i++) await fn();
-  const t: number[] = [];
-  const c: number[] = [];
-  let spent = 0;
-  while (t.length < maxRuns && (t.length < minRuns || spent < minMs)) {
-    const u = process.cpuUsage();
-    const a = performance.now();
-    await fn();
-    const d = performance.now() - a;
-    const du = process.cpuUsage(u);
-    t.push(d);
-    c.push((du.user + du.system) / 1000);
-    spent += d;
-  }
-  return { ms: median(t), min: Math.min(...t), cpu: median(c), runs: t.length };
-}
-
 /** One contestant of `timeRounds`. */
 export interface Entry {
   name: string;

@@ -394,8 +394,8 @@ export function execute(engine: Engine, blk: Block, input: Tensor, s: Schedule, 
   const pwSlots = arena.alloc(pwSlotCount * pwSlotBytes);
   arena.commit();
   // Empty slots: the arena's memory holds whatever an earlier call left there.
-  const slotBytes = arena.bytes(pwSlots, pwSlotCount * pwSlotBytes);
-  for (let k = 0; k < pwSlotCount; k++) slotBytes.fill(0, k * pwSlotBytes, k * pwSlotBytes + 16);
+  const slots = arena.bytes(pwSlots, pwSlotCount * pwSlotBytes);
+  for (let k = 0; k < pwSlotCount; k++) slots.fill(0, k * pwSlotBytes, k * pwSlotBytes + 16);
   arena.write(xPtr, input.data);
   for (const l of [first, second]) {
     arena.write(l.weights, l.layer.weights);
