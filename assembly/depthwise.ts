@@ -269,7 +269,10 @@ function dw3x3Pixels(
         if (!ringHas(iy)) {
           const s = src + <usize>(iy * srcRow) + <usize>(cb * srcCh);
           if (srcCh == 1) {
-            packTapPairs16(s, srcPx, W, nb, signed, zp, padL, sw, Wo + 2 / sw, slot);
+            // A block of fewer than 16 channels is packed as 16 when memory goes on: the lanes
+            // past nb hold whatever follows, and meet zero weights.
+            const whole = nb < CB && s + <usize>((W - 1) * srcPx) + CB <= limit ? CB : nb;
+            packTapPairs16(s, srcPx, W, whole, signed, zp, padL, sw, Wo + 2 / sw, slot);
           } else {
             // Planar input: each channel's padded row, its pairs, then 4x4 transposes per 4 channels.
             for (let c = 0; c < CB; c += 4) {

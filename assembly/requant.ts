@@ -398,8 +398,12 @@ const MAGIC: f32 = 12582912.0;
   // Every scalar a scheme may need, splatted once per call (unused ones fold away).
   const zp = i32x4.splat(gZp), lo = i32x4.splat(gLo), hi = i32x4.splat(gHi);
   const fmin = f32x4.splat(<f32>(gLo - gZp)), fmax = f32x4.splat(<f32>(gHi - gZp));
-  const mzp = i32x4.splat(reinterpret<i32>(MAGIC) - gZp);
-  const blo = i8x16.splat(<i8>gLo), bhi = i8x16.splat(<i8>gHi);
+  // ONNX narrows as signed bytes: unsigned outputs are computed 128 lower and flipped back by
+  // one xor, so the loop has no branch on the output type.
+  const down = (scheme == ONNX || scheme == ONNX_FAST) && gUnsigned ? 128 : 0;
+  const mzp = i32x4.splat(reinterpret<i32>(MAGIC) - gZp + down);
+  const blo = i8x16.splat(<i8>(gLo - down)), bhi = i8x16.splat(<i8>(gHi - down));
+  const flip = i8x16.splat(<i8>down);
   const mult = i32x4.splat(gMult), actScale = i32x4.splat(gActScale), actRound = i32x4.splat(gActRound);
   const d = gD, relu = gRelu, actNorm = gActNorm, uns = gUnsigned;
   const pl = gPlane;
@@ -414,10 +418,10 @@ const MAGIC: f32 = 12582912.0;
     const a0 = n0 ? v128.load(t) : z, a1 = n0 ? v128.load(t, 16) : z, a2 = n0 ? v128.load(t, 32) : z, a3 = n0 ? v128.load(t, 48) : z;
     const b0 = n1 ? v128.load(t + pl) : z, b1 = n1 ? v128.load(t + pl, 16) : z, b2 = n1 ? v128.load(t + pl, 32) : z, b3 = n1 ? v128.load(t + pl, 48) : z;
     const count = cn - j < 16 ? cn - j : 16;
-    const o0 = d0 + <usize>(j * chStride);
-    for (let p = 0; p < n; p++) {
-      const aj = acc + <usize>(p * accStride + j) * 4;
-      const o = o0 + <usize>(p * pxStride);
+    let aj = acc + (<usize>j << 2);
+    let o = d0 + <usize>(j * chStride);
+    const aStep = <usize>accStride << 2, oStep = <usize>pxStride;
+    for (let p = 0; p < n; p++, aj += aStep, o += oStep) {
       let r0: v128, r1: v128, r2: v128, r3: v128;
       if (scheme == TFLITE_SINGLE) {
         r0 = clampV(i32x4.add(tfliteSingleLanes(v128.load(aj), a0, b0), zp), lo, hi);
@@ -444,8 +448,10 @@ const MAGIC: f32 = 12582912.0;
         r2 = rq(scheme, v128.load(aj, 32), a2, b2, z, z, z, z, zp, lo, hi, fmin, fmax, mzp, d, mult, relu, actScale, actRound, actNorm);
         r3 = rq(scheme, v128.load(aj, 48), a3, b3, z, z, z, z, zp, lo, hi, fmin, fmax, mzp, d, mult, relu, actScale, actRound, actNorm);
       }
-      let bytes = narrow(r0, r1, r2, r3, uns);
-      if (scheme == ONNX_FAST) bytes = clampBytes(bytes, blo, bhi, uns);
+      let bytes: v128;
+      if (scheme == ONNX) bytes = v128.xor(narrow(r0, r1, r2, r3, false), flip);
+      else if (scheme == ONNX_FAST) bytes = v128.xor(clampBytes(narrow(r0, r1, r2, r3, false), blo, bhi, false), flip);
+      else bytes = narrow(r0, r1, r2, r3, uns);
       if (wide) v128.store(o, bytes);
       else storeBytes(o, bytes, count, chStride);
     }
@@ -463,8 +469,12 @@ const MAGIC: f32 = 12582912.0;
   // Every scalar a scheme may need, splatted once per call (unused ones fold away).
   const zp = i32x4.splat(gZp), lo = i32x4.splat(gLo), hi = i32x4.splat(gHi);
   const fmin = f32x4.splat(<f32>(gLo - gZp)), fmax = f32x4.splat(<f32>(gHi - gZp));
-  const mzp = i32x4.splat(reinterpret<i32>(MAGIC) - gZp);
-  const blo = i8x16.splat(<i8>gLo), bhi = i8x16.splat(<i8>gHi);
+  // ONNX narrows as signed bytes: unsigned outputs are computed 128 lower and flipped back by
+  // one xor, so the loop has no branch on the output type.
+  const down = (scheme == ONNX || scheme == ONNX_FAST) && gUnsigned ? 128 : 0;
+  const mzp = i32x4.splat(reinterpret<i32>(MAGIC) - gZp + down);
+  const blo = i8x16.splat(<i8>(gLo - down)), bhi = i8x16.splat(<i8>(gHi - down));
+  const flip = i8x16.splat(<i8>down);
   const mult = i32x4.splat(gMult), actScale = i32x4.splat(gActScale), actRound = i32x4.splat(gActRound);
   const d = gD, relu = gRelu, actNorm = gActNorm, uns = gUnsigned;
   const pl = gPlane;
@@ -505,8 +515,10 @@ const MAGIC: f32 = 12582912.0;
         r2 = rq(scheme, r2, p0, p1, p2, p3, p4, p5, zp, lo, hi, fmin, fmax, mzp, d, mult, relu, actScale, actRound, actNorm);
         r3 = rq(scheme, r3, p0, p1, p2, p3, p4, p5, zp, lo, hi, fmin, fmax, mzp, d, mult, relu, actScale, actRound, actNorm);
       }
-      let bytes = narrow(r0, r1, r2, r3, uns);
-      if (scheme == ONNX_FAST) bytes = clampBytes(bytes, blo, bhi, uns);
+      let bytes: v128;
+      if (scheme == ONNX) bytes = v128.xor(narrow(r0, r1, r2, r3, false), flip);
+      else if (scheme == ONNX_FAST) bytes = v128.xor(clampBytes(narrow(r0, r1, r2, r3, false), blo, bhi, false), flip);
+      else bytes = narrow(r0, r1, r2, r3, uns);
       if (wide) v128.store(p + 16 <= n ? oy + <usize>p : gTemp, bytes);
       else storeBytes(oy + <usize>(p * pxStride), bytes, n - p < 16 ? n - p : 16, pxStride);
     }

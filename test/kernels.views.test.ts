@@ -12,7 +12,7 @@ import { checkConv } from "../src/validate.js";
 import { HEADER_BYTES, channelParams, writeHeader } from "../src/wasm/params.js";
 import { elementIndex } from "../src/layout.js";
 import type { Tensor } from "../src/types.js";
-import { SCHEMES, buildCase, caseArb } from "./helpers/cases.js";
+import { SCHEMES, buildCase, caseArb, channelsArb } from "./helpers/cases.js";
 import { describeEngines } from "./helpers/kernels.js";
 
 const SENTINEL = 0x5a;
@@ -42,18 +42,30 @@ function gappyViews(H: number, W: number, C: number): GappyView[] {
   ];
 }
 
-/** Runs `op` on `input` with both tensors in the given views; returns the output view's region. */
-function runInViews(e: Engine, input: Tensor, op: Parameters<typeof checkConv>[1], vin: GappyView, vout: GappyView): Uint8Array {
+/**
+ * Runs `op` on `input` with both tensors in the given views; returns the output view's region.
+ * `atMemoryEnd`: the input region ends at the last byte of WebAssembly memory (the kernels read
+ * whole vectors past a view only while memory goes on).
+ */
+function runInViews(e: Engine, input: Tensor, op: Parameters<typeof checkConv>[1], vin: GappyView, vout: GappyView, atMemoryEnd = false): Uint8Array {
   const layer = checkConv(input, op);
   const call = layerCall(layer);
   const p = channelParams(layer.requant, layer.bias);
   const a = e.arena;
   a.reset();
-  const src = a.alloc(vin.bytes + 16), dst = a.alloc(vout.bytes + 16), wt = a.alloc(layer.weights.length);
+  let src = atMemoryEnd ? 0 : a.alloc(vin.bytes + 16);
+  const dst = a.alloc(vout.bytes + 16), wt = a.alloc(layer.weights.length);
   const bias = p.bias ? a.alloc(p.bias.length) : 0, pa = p.a ? a.alloc(p.a.length) : 0, pb = p.b ? a.alloc(p.b.length) : 0;
   const hdr = a.alloc(HEADER_BYTES), scratch = a.alloc(scratchBytes(e.wasm, call));
   a.commit();
-  const srcBytes = a.bytes(src, vin.bytes + 16);
+  if (atMemoryEnd) {
+    // Past everything the arena reserved: grow one page beyond it, then take the last bytes.
+    const top = a.alloc(0);
+    const mem = e.wasm.memory;
+    if (mem.buffer.byteLength - top < vin.bytes + 65536) mem.grow(Math.ceil((top + vin.bytes + 65536 - mem.buffer.byteLength) / 65536));
+    src = mem.buffer.byteLength - vin.bytes - vin.at;
+  }
+  const srcBytes = a.bytes(src, atMemoryEnd ? vin.at + vin.bytes : vin.bytes + 16);
   srcBytes.fill(0xa5);
   const x = new Uint8Array(input.data.buffer, input.data.byteOffset, input.data.byteLength);
   const xi = elementIndex(input.layout, input.height, input.width, input.channels);
@@ -93,6 +105,44 @@ describeEngines("kernels on strided views", (engine) => {
           expect(first, `${s.scheme} ${kind}, input ${vin.name}, output ${vout.name}: first differing byte`).toBe(-1);
         }),
         { numRuns: 160 },
+      );
+    });
+  }
+});
+
+describeEngines("kernels on an input that ends where memory ends", (engine) => {
+  // Dense HWC and CHW inputs whose last byte is memory's last: every vector the kernels read past
+  // a row or a channel block must stop there (a read beyond it traps). 3x3 depthwise with stride
+  // 1 and 2 and every channel count up to 40 reach the packings that read 16 channels at a time.
+  const dense = (layout: string, H: number, W: number, C: number): GappyView =>
+    layout === "HWC"
+      ? { name: "HWC", row: W * C, px: C, ch: 1, at: 0, bytes: H * W * C }
+      : { name: "CHW", row: W, px: 1, ch: H * W, at: 0, bytes: H * W * C };
+  const geometry = (kind: "depthwise" | "pointwise") =>
+    fc.record({
+      height: fc.integer({ min: 1, max: 9 }),
+      width: fc.integer({ min: 1, max: 20 }),
+      channels: channelsArb(40),
+      outChannels: channelsArb(40),
+      kernel: fc.constant<[number, number]>(kind === "depthwise" ? [3, 3] : [1, 1]),
+      stride: kind === "depthwise" ? fc.tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 })) : fc.constant<[number, number]>([1, 1]),
+      pad: kind === "depthwise" ? fc.constantFrom({ top: 1, left: 1, bottom: 1, right: 1 }, { top: 0, left: 0, bottom: 1, right: 1 }) : fc.constant({ top: 0, left: 0, bottom: 0, right: 0 }),
+    }).filter((g) => g.height + g.pad.top + g.pad.bottom >= g.kernel[0] && g.width + g.pad.left + g.pad.right >= g.kernel[1])
+      .map((g) => (kind === "depthwise" ? { ...g, outChannels: g.channels } : g));
+  for (const kind of ["depthwise", "pointwise"] as const) {
+    it(`${kind}: exact, no read past memory`, () => {
+      fc.assert(
+        fc.property(fc.constantFrom(...SCHEMES).chain((scheme) => caseArb(scheme, kind, geometry(kind))), (s) => {
+          const { input, op } = buildCase(s);
+          const want = reference.conv(input, op);
+          const vin = dense(input.layout, input.height, input.width, input.channels);
+          const vout = dense(want.layout, want.height, want.width, want.channels);
+          const got = runInViews(engine(), input, op, vin, vout, true).subarray(0, vout.bytes);
+          const w = new Uint8Array(want.data.buffer, want.data.byteOffset, want.data.byteLength);
+          const first = w.findIndex((b, i) => got[i] !== b);
+          expect(first, `${s.scheme} ${kind} ${input.layout} ${input.height}x${input.width}x${input.channels}: first differing byte`).toBe(-1);
+        }),
+        { numRuns: 200 },
       );
     });
   }
