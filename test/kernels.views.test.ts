@@ -110,6 +110,43 @@ describeEngines("kernels on strided views", (engine) => {
   }
 });
 
+describeEngines("planar 3x3 depthwise on planes with gaps", (engine) => {
+  // The planar 3x3 kernel copies each output row in whole vectors where the next row follows
+  // directly; here rows and planes are apart, and the bytes after the last plane are watched too.
+  it("every element lands in its plane's rows, the gaps keep their bytes", () => {
+    const geometry = fc.record({
+      height: fc.integer({ min: 1, max: 9 }),
+      width: fc.integer({ min: 1, max: 40 }),
+      channels: channelsArb(20),
+      outChannels: fc.constant(0),
+      kernel: fc.constant<[number, number]>([3, 3]),
+      stride: fc.tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 })),
+      pad: fc.constantFrom({ top: 1, left: 1, bottom: 1, right: 1 }, { top: 0, left: 0, bottom: 0, right: 0 }, { top: 1, left: 0, bottom: 0, right: 1 }),
+    }).filter((g) => g.height + g.pad.top + g.pad.bottom >= 3 && g.width + g.pad.left + g.pad.right >= 3)
+      .map((g) => ({ ...g, outChannels: g.channels }));
+    fc.assert(
+      fc.property(fc.constantFrom(...SCHEMES).chain((scheme) => caseArb(scheme, "depthwise", geometry)), fc.boolean(), (s, denseOut) => {
+        const { input, op } = buildCase(s);
+        const want = reference.conv(input, op);
+        const vin = gappyViews(input.height, input.width, input.channels)[1]!;
+        const vout = denseOut
+          ? { name: "CHW dense", row: want.width, px: 1, ch: want.height * want.width, at: 0, bytes: want.height * want.width * want.channels }
+          : gappyViews(want.height, want.width, want.channels)[1]!;
+        const got = runInViews(engine(), input, op, vin, vout);
+        const expected = new Uint8Array(got.length).fill(SENTINEL);
+        const w = new Uint8Array(want.data.buffer, want.data.byteOffset, want.data.byteLength);
+        const wi = elementIndex(want.layout, want.height, want.width, want.channels);
+        for (let y = 0; y < want.height; y++) for (let i = 0; i < want.width; i++) for (let c = 0; c < want.channels; c++) {
+          expected[vout.at + y * vout.row + i * vout.px + c * vout.ch] = w[wi(y, i, c)]!;
+        }
+        const first = expected.findIndex((b, i) => got[i] !== b);
+        expect(first, `${s.scheme} ${input.height}x${input.width}x${input.channels} -> ${vout.name}: first differing byte`).toBe(-1);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
 describeEngines("kernels on an input that ends where memory ends", (engine) => {
   // Dense HWC and CHW inputs whose last byte is memory's last: every vector the kernels read past
   // a row or a channel block must stop there (a read beyond it traps). 3x3 depthwise with stride
