@@ -16,7 +16,7 @@
 // padded int16 rows and accumulates 8 channels per SIMD step.
 import { packRowsPadded, packTapPairs16, pairsStride1, roundUp, transposePairs4, widenRowMasked, widenRowPadded, zipLo16 } from "./pack";
 import { forgetPacked } from "./pointwise";
-import { loadBias, prepareRequant, productsBound, requantChannels, requantPixels, requantTableBytes, storeBytes } from "./requant";
+import { loadBias, prepareRequant, productsBound, requantChannels, requantPixels, requantTableBytes } from "./requant";
 
 // Scratch layout of the current call (module globals: the kernels never allocate).
 let sPacked: usize = 0;
@@ -327,7 +327,6 @@ function dw3x3Planar(
   const V = sPacked;
   const P = V + <usize>(Hp * Wv + 32) * 2;
   const A = P + <usize>(Hp * Wv + 48) * 4;
-  const T = A + <usize>(Ho * gAccRow + 32) * 4; // one channel's output bytes, rows as in A
   const vRow = <usize>Wv << 1;
   // The plane starts zeroed; the rows of each channel then write their data (and only zeros
   // elsewhere: see widenRowMasked), so the padding stays zero for every channel.
@@ -366,7 +365,7 @@ function dw3x3Planar(
         q += 16;
         a += 16;
       }
-      requantPlane(A, Wv, Ho, Wo, c, T, dst + <usize>(c * dstCh), dstRow);
+      requantChannels(A, 0, Wv, Ho, Wo, c, 1, dst, dstRow, dstPx, dstCh);
     } else {
       const Wo4 = roundUp(Wo, 4);
       for (let oy = 0; oy < Ho; oy++) {
@@ -375,7 +374,7 @@ function dw3x3Planar(
         if (sw == 1) rowChannel(1, q0, q0 + vRow, q0 + 2 * vRow, w00, w02, w10, w12, w20, w22, b, a, Wo4);
         else rowChannel(2, q0, q0 + vRow, q0 + 2 * vRow, w00, w02, w10, w12, w20, w22, b, a, Wo4);
       }
-      requantPlane(A, Wo4, Ho, Wo, c, T, dst + <usize>(c * dstCh), dstRow);
+      requantChannels(A, 0, Wo4, Ho, Wo, c, 1, dst, dstRow, dstPx, dstCh);
     }
   }
 }
@@ -415,36 +414,11 @@ function dw3x3Planar(
   }
 }
 
-/**
- * Requantizes channel c's `Ho` rows of accumulators (`accRow` apart at `A`, `Wo` of each used) as
- * one flat run into the bytes `T` (same row stride), then copies the rows to `dst` (contiguous
- * pixels, rows `dstRow` bytes apart). On small planes one short requantization loop per row cost
- * about as much as the convolution; the flat run has one loop per channel. When the output rows
- * follow each other (dstRow == Wo), a row is copied in whole vectors if the bytes they write past
- * its end land on later rows of the plane, which are copied after it.
- */
-function requantPlane(A: usize, accRow: i32, Ho: i32, Wo: i32, c: i32, T: usize, dst: usize, dstRow: i32): void {
-  requantChannels(A, 0, 0, 1, Ho * accRow, c, 1, T, 0, 1, 0);
-  const spill = dstRow == Wo;
-  const Wv16 = roundUp(Wo, 16), W16 = Wo & ~15;
-  for (let y = 0; y < Ho; y++) {
-    const s = T + <usize>(y * accRow), d = dst + <usize>(y * dstRow);
-    // Whole vectors only where all they write past the row lies on later rows of the plane.
-    const whole = spill && y * Wo + Wv16 <= Ho * Wo ? Wv16 : W16;
-    let x = 0;
-    for (; x < whole; x += 16) v128.store(d + <usize>x, v128.load(s + <usize>x));
-    // The rest in 8/4/2/1-byte stores (a memory.copy call costs more than a small plane's row).
-    if (x < Wo) storeBytes(d + <usize>x, v128.load(s + <usize>x), Wo - x, 1);
-  }
-}
-
 // Geometry of the planar kernel's padded plane (set by `planarGeometry`).
 /** Row stride of the padded int16 plane (elements). */
 let gWv = 0;
 /** Rows of the padded plane (vertical padding included, plus what the last vector reads). */
 let gHp = 0;
-/** Row stride of the planar kernel's accumulators (elements). */
-let gAccRow = 0;
 
 /** Sets gWv and gHp; returns the scratch bytes the planar kernel needs from `sPacked` on. */
 function planarGeometry(H: i32, W: i32, padT: i32, padL: i32, padB: i32, padR: i32, sh: i32, sw: i32, Ho: i32, Wo: i32): usize {
@@ -462,10 +436,8 @@ function planarGeometry(H: i32, W: i32, padT: i32, padL: i32, padB: i32, padR: i
   const Hin = padT + H + padB;
   gHp = (rowsRead > Hin ? rowsRead : Hin) + 1;
   const n = <usize>gHp * <usize>gWv;
-  gAccRow = gWv > roundUp(Wo, 4) ? gWv : roundUp(Wo, 4);
-  const accBytes = (<usize>Ho * <usize>gAccRow + 32) * 4;
-  // V, P, A, then T: the output bytes of one channel, rows as in A (plus one vector read past).
-  return (n + 32) * 2 + (n + 48) * 4 + accBytes + <usize>Ho * <usize>gAccRow + 48 + 256;
+  const accRow = <usize>(gWv > roundUp(Wo, 4) ? gWv : roundUp(Wo, 4));
+  return (n + 32) * 2 + (n + 48) * 4 + (<usize>Ho * accRow + 32) * 4 + 256;
 }
 
 /**

@@ -359,7 +359,7 @@ const MAGIC: f32 = 12582912.0;
 }
 
 /** Stores the first `count` (1..16) bytes of `v` at `o`, `o + stride`, ... */
-@inline export function storeBytes(o: usize, v: v128, count: i32, stride: i32): void {
+@inline function storeBytes(o: usize, v: v128, count: i32, stride: i32): void {
   if (stride == 1) {
     if (count == 16) {
       v128.store(o, v);
@@ -478,6 +478,7 @@ const MAGIC: f32 = 12582912.0;
   const mult = i32x4.splat(gMult), actScale = i32x4.splat(gActScale), actRound = i32x4.splat(gActRound);
   const d = gD, relu = gRelu, actNorm = gActNorm, uns = gUnsigned;
   const pl = gPlane;
+  const n16 = roundUp(n, 16);
   for (let j = 0; j < cn; j++) {
     const c = c0 + j;
     const a = acc + <usize>(j * accStride) * 4;
@@ -493,36 +494,39 @@ const MAGIC: f32 = 12582912.0;
     // tflite-double: the channel's right shift, from its remainder mask 2^right - 1.
     const right = <i32>popcnt(load<i32>(t + 4 * pl));
     for (let y = 0; y < rows; y++) {
-    const ay = a + <usize>(y * accRow) * 4;
-    const oy = o + <usize>(y * dstRow);
-    const tail = n & 15;
-    for (let p = 0; p < n; p += 16) {
-      const ap = ay + (<usize>p << 2);
-      let r0 = v128.load(ap), r1 = v128.load(ap, 16), r2 = v128.load(ap, 32), r3 = v128.load(ap, 48);
-      if (scheme == TFLITE_SINGLE) {
-        r0 = clampV(i32x4.add(tfliteSingleV(r0, p0, total), zp), lo, hi);
-        r1 = clampV(i32x4.add(tfliteSingleV(r1, p0, total), zp), lo, hi);
-        r2 = clampV(i32x4.add(tfliteSingleV(r2, p0, total), zp), lo, hi);
-        r3 = clampV(i32x4.add(tfliteSingleV(r3, p0, total), zp), lo, hi);
-      } else if (scheme == TFLITE_DOUBLE) {
-        r0 = clampV(i32x4.add(tfliteDoubleUniformV(r0, p0, p1, right, p4, p5), zp), lo, hi);
-        r1 = clampV(i32x4.add(tfliteDoubleUniformV(r1, p0, p1, right, p4, p5), zp), lo, hi);
-        r2 = clampV(i32x4.add(tfliteDoubleUniformV(r2, p0, p1, right, p4, p5), zp), lo, hi);
-        r3 = clampV(i32x4.add(tfliteDoubleUniformV(r3, p0, p1, right, p4, p5), zp), lo, hi);
-      } else {
-        r0 = rq(scheme, r0, p0, p1, p2, p3, p4, p5, zp, lo, hi, fmin, fmax, mzp, d, mult, relu, actScale, actRound, actNorm);
-        r1 = rq(scheme, r1, p0, p1, p2, p3, p4, p5, zp, lo, hi, fmin, fmax, mzp, d, mult, relu, actScale, actRound, actNorm);
-        r2 = rq(scheme, r2, p0, p1, p2, p3, p4, p5, zp, lo, hi, fmin, fmax, mzp, d, mult, relu, actScale, actRound, actNorm);
-        r3 = rq(scheme, r3, p0, p1, p2, p3, p4, p5, zp, lo, hi, fmin, fmax, mzp, d, mult, relu, actScale, actRound, actNorm);
+      const ay = a + <usize>(y * accRow) * 4;
+      const oy = o + <usize>(y * dstRow);
+      // Contiguous rows (dstRow == n): a row's last vector is stored whole when what it writes
+      // past the row lands on later rows of the plane, which are stored after it.
+      const whole = wide && dstRow == n && y * n + n16 <= rows * n ? n16 : n;
+      const tail = whole & 15;
+      for (let p = 0; p < n; p += 16) {
+        const ap = ay + (<usize>p << 2);
+        let r0 = v128.load(ap), r1 = v128.load(ap, 16), r2 = v128.load(ap, 32), r3 = v128.load(ap, 48);
+        if (scheme == TFLITE_SINGLE) {
+          r0 = clampV(i32x4.add(tfliteSingleV(r0, p0, total), zp), lo, hi);
+          r1 = clampV(i32x4.add(tfliteSingleV(r1, p0, total), zp), lo, hi);
+          r2 = clampV(i32x4.add(tfliteSingleV(r2, p0, total), zp), lo, hi);
+          r3 = clampV(i32x4.add(tfliteSingleV(r3, p0, total), zp), lo, hi);
+        } else if (scheme == TFLITE_DOUBLE) {
+          r0 = clampV(i32x4.add(tfliteDoubleUniformV(r0, p0, p1, right, p4, p5), zp), lo, hi);
+          r1 = clampV(i32x4.add(tfliteDoubleUniformV(r1, p0, p1, right, p4, p5), zp), lo, hi);
+          r2 = clampV(i32x4.add(tfliteDoubleUniformV(r2, p0, p1, right, p4, p5), zp), lo, hi);
+          r3 = clampV(i32x4.add(tfliteDoubleUniformV(r3, p0, p1, right, p4, p5), zp), lo, hi);
+        } else {
+          r0 = rq(scheme, r0, p0, p1, p2, p3, p4, p5, zp, lo, hi, fmin, fmax, mzp, d, mult, relu, actScale, actRound, actNorm);
+          r1 = rq(scheme, r1, p0, p1, p2, p3, p4, p5, zp, lo, hi, fmin, fmax, mzp, d, mult, relu, actScale, actRound, actNorm);
+          r2 = rq(scheme, r2, p0, p1, p2, p3, p4, p5, zp, lo, hi, fmin, fmax, mzp, d, mult, relu, actScale, actRound, actNorm);
+          r3 = rq(scheme, r3, p0, p1, p2, p3, p4, p5, zp, lo, hi, fmin, fmax, mzp, d, mult, relu, actScale, actRound, actNorm);
+        }
+        let bytes: v128;
+        if (scheme == ONNX) bytes = v128.xor(narrow(r0, r1, r2, r3, false), flip);
+        else if (scheme == ONNX_FAST) bytes = v128.xor(clampBytes(narrow(r0, r1, r2, r3, false), blo, bhi, false), flip);
+        else bytes = narrow(r0, r1, r2, r3, uns);
+        if (wide) v128.store(p + 16 <= whole ? oy + <usize>p : gTemp, bytes);
+        else storeBytes(oy + <usize>(p * pxStride), bytes, n - p < 16 ? n - p : 16, pxStride);
       }
-      let bytes: v128;
-      if (scheme == ONNX) bytes = v128.xor(narrow(r0, r1, r2, r3, false), flip);
-      else if (scheme == ONNX_FAST) bytes = v128.xor(clampBytes(narrow(r0, r1, r2, r3, false), blo, bhi, false), flip);
-      else bytes = narrow(r0, r1, r2, r3, uns);
-      if (wide) v128.store(p + 16 <= n ? oy + <usize>p : gTemp, bytes);
-      else storeBytes(oy + <usize>(p * pxStride), bytes, n - p < 16 ? n - p : 16, pxStride);
-    }
-    if (wide && tail != 0) storeBytes(oy + <usize>(n - tail), v128.load(gTemp), tail, 1);
+      if (wide && tail != 0) storeBytes(oy + <usize>(n - tail), v128.load(gTemp), tail, 1);
     }
   }
 }
@@ -574,7 +578,8 @@ function pixelsAny(acc: usize, accStride: i32, n: i32, t0: usize, cn: i32, d0: u
  * Requantizes `cn` channels (c0 .. c0+cn-1) x `rows` rows x `n` pixels from pixel-fastest
  * accumulators: (channel c0 + j, row y, pixel p) at `acc + (j*accStride + y*accRow + p)*4`; its
  * byte goes to `dst + y*dstRow + p*pxStride + (c0 + j)*chStride`. Reads up to 15 accumulators
- * past the last pixel of a row.
+ * past the last pixel of a row. Where a channel's rows are contiguous bytes (pxStride 1, dstRow
+ * n), a row may also write up to 15 bytes past its end that lie on the channel's later rows.
  */
 export function requantChannels(
   acc: usize, accStride: i32, accRow: i32, rows: i32, n: i32, c0: i32, cn: i32, dst: usize, dstRow: i32, pxStride: i32, chStride: i32,
