@@ -43,6 +43,23 @@ const H_PB = 44; // tflite: shift i32[]; pulp-bn: lambda i32[]; gap-sq8: norm u8
 /** Planes of the derived parameter table (i32 each, one entry per channel). */
 const PLANES = 6;
 
+// The call's scalars as vectors, after the table (byte offsets from gSplats). The loops load them
+// once; built inside a loop function, V8 recomputes splats in the loop body instead.
+const K_ZP = 0;
+const K_LO = 16;
+const K_HI = 32;
+const K_FMIN = 48;
+const K_FMAX = 64;
+const K_MZP = 80;
+const K_MAGIC = 96;
+const K_BLO = 112;
+const K_BHI = 128;
+const K_FLIP = 144;
+const K_MULT = 160;
+const K_ACT_SCALE = 176;
+const K_ACT_ROUND = 192;
+const SPLATS = 13;
+
 // The prepared call: scalars of the header and the derived table (module globals: the kernels
 // never allocate, and a kernel call prepares once before any store).
 let gScheme = 0;
@@ -64,12 +81,14 @@ let gTable: usize = 0;
 let gPlane: usize = 0;
 /** 16 bytes for partial stores. */
 let gTemp: usize = 0;
+/** The splatted scalars (K_*). */
+let gSplats: usize = 0;
 /** ONNX: the call's accumulators all round exactly without the float clamp (see `onnxFastV`). */
 let gOnnxFast = false;
 
-/** Bytes of the table `prepareRequant` fills for C channels (plus a 16-byte temporary). */
+/** Bytes of the table `prepareRequant` fills for C channels (plus a 16-byte temporary and the splats). */
 export function requantTableBytes(C: i32): usize {
-  return <usize>PLANES * <usize>roundUp(C + 16, 16) * 4 + 16;
+  return <usize>PLANES * <usize>roundUp(C + 16, 16) * 4 + 16 + SPLATS * 16;
 }
 
 @inline function clampI32(v: i32, lo: i32, hi: i32): i32 {
@@ -134,9 +153,27 @@ export function prepareRequant(hdr: usize, C: i32, tbl: usize, bound: f64): void
   gTable = tbl;
   gPlane = <usize>Ct * 4;
   gTemp = tbl + <usize>PLANES * gPlane;
+  gSplats = gTemp + 16;
   gOnnxFast = false;
   if (!ASC_FEATURE_SIMD) return;
   if (s == ONNX) gOnnxFast = onnxBounded(load<usize>(hdr, H_BIAS), C, bound);
+  // ONNX narrows as signed bytes: unsigned outputs are computed 128 lower and flipped back by one
+  // xor, so the loops have no branch on the output type.
+  const down = s == ONNX && gUnsigned ? 128 : 0;
+  const k = gSplats;
+  v128.store(k, i32x4.splat(gZp), K_ZP);
+  v128.store(k, i32x4.splat(gLo), K_LO);
+  v128.store(k, i32x4.splat(gHi), K_HI);
+  v128.store(k, f32x4.splat(<f32>(gLo - gZp)), K_FMIN);
+  v128.store(k, f32x4.splat(<f32>(gHi - gZp)), K_FMAX);
+  v128.store(k, i32x4.splat(reinterpret<i32>(MAGIC) - gZp + down), K_MZP);
+  v128.store(k, f32x4.splat(MAGIC), K_MAGIC);
+  v128.store(k, i8x16.splat(<i8>(gLo - down)), K_BLO);
+  v128.store(k, i8x16.splat(<i8>(gHi - down)), K_BHI);
+  v128.store(k, i8x16.splat(<i8>down), K_FLIP);
+  v128.store(k, i32x4.splat(gMult), K_MULT);
+  v128.store(k, i32x4.splat(gActScale), K_ACT_SCALE);
+  v128.store(k, i32x4.splat(gActRound), K_ACT_ROUND);
   // Lanes past C get harmless values (the stores never write them).
   memory.fill(tbl, 0, <usize>PLANES * gPlane);
   const pl = gPlane;
@@ -296,11 +333,11 @@ const MAGIC: f32 = 12582912.0;
  * pmin/pmax are single instructions and agree with min/max here (no NaN; a -0 rounds to 0 either
  * way); rounding by adding 1.5 * 2^23 is exactly `nearest` for values this small.
  */
-@inline function onnxV(acc: v128, scale: v128, fmin: v128, fmax: v128, magicMinusZp: v128): v128 {
+@inline function onnxV(acc: v128, scale: v128, fmin: v128, fmax: v128, magic: v128, magicMinusZp: v128): v128 {
   let v = f32x4.mul(f32x4.convert_i32x4_s(acc), scale);
   v = f32x4.pmin(f32x4.pmax(v, fmin), fmax);
   // The integer is the float's bits minus MAGIC's; the zero point is added in the same step.
-  return i32x4.sub(f32x4.add(v, f32x4.splat(MAGIC)), magicMinusZp);
+  return i32x4.sub(f32x4.add(v, magic), magicMinusZp);
 }
 
 /**
@@ -309,9 +346,9 @@ const MAGIC: f32 = 12582912.0;
  * the saturating narrows clamp to the output type, `clampBytes` to [min, max]. Two float
  * instructions fewer per vector.
  */
-@inline function onnxFastV(acc: v128, scale: v128, magicMinusZp: v128): v128 {
+@inline function onnxFastV(acc: v128, scale: v128, magic: v128, magicMinusZp: v128): v128 {
   const v = f32x4.mul(f32x4.convert_i32x4_s(acc), scale);
-  return i32x4.sub(f32x4.add(v, f32x4.splat(MAGIC)), magicMinusZp);
+  return i32x4.sub(f32x4.add(v, magic), magicMinusZp);
 }
 
 /** 16 output bytes clamped to [lo, hi] (splatted bytes), compared as the output's type. */
@@ -334,11 +371,11 @@ const MAGIC: f32 = 12582912.0;
  */
 @inline function rq(
   scheme: i32, acc: v128, p0: v128, p1: v128, p2: v128, p3: v128, p4: v128, p5: v128,
-  zp: v128, lo: v128, hi: v128, fmin: v128, fmax: v128, mzp: v128, d: i32, mult: v128, relu: bool, actScale: v128, actRound: v128, actNorm: i32,
+  zp: v128, lo: v128, hi: v128, fmin: v128, fmax: v128, magic: v128, mzp: v128, d: i32, mult: v128, relu: bool, actScale: v128, actRound: v128, actNorm: i32,
 ): v128 {
   if (scheme == TFLITE_DOUBLE) return clampV(i32x4.add(tfliteDoubleV(acc, p0, p1, p2, p3, p4, p5), zp), lo, hi);
-  if (scheme == ONNX) return onnxV(acc, p0, fmin, fmax, mzp);
-  if (scheme == ONNX_FAST) return onnxFastV(acc, p0, mzp);
+  if (scheme == ONNX) return onnxV(acc, p0, fmin, fmax, magic, mzp);
+  if (scheme == ONNX_FAST) return onnxFastV(acc, p0, magic, mzp);
   if (scheme == PULP_BN) return clipU8V(i32x4.shr_s(i32x4.add(i32x4.mul(p0, acc), p1), d));
   if (scheme == PULP_QUANT) {
     const q = i32x4.shr_s(i32x4.mul(acc, mult), d);
@@ -395,16 +432,12 @@ const MAGIC: f32 = 12582912.0;
  * compile the whole loop about half as fast.
  */
 @inline function pixelsLoop(scheme: i32, wide: bool, acc: usize, accStride: i32, n: i32, t0: usize, cn: i32, d0: usize, pxStride: i32, chStride: i32): void {
-  // Every scalar a scheme may need, splatted once per call (unused ones fold away).
-  const zp = i32x4.splat(gZp), lo = i32x4.splat(gLo), hi = i32x4.splat(gHi);
-  const fmin = f32x4.splat(<f32>(gLo - gZp)), fmax = f32x4.splat(<f32>(gHi - gZp));
-  // ONNX narrows as signed bytes: unsigned outputs are computed 128 lower and flipped back by
-  // one xor, so the loop has no branch on the output type.
-  const down = (scheme == ONNX || scheme == ONNX_FAST) && gUnsigned ? 128 : 0;
-  const mzp = i32x4.splat(reinterpret<i32>(MAGIC) - gZp + down);
-  const blo = i8x16.splat(<i8>(gLo - down)), bhi = i8x16.splat(<i8>(gHi - down));
-  const flip = i8x16.splat(<i8>down);
-  const mult = i32x4.splat(gMult), actScale = i32x4.splat(gActScale), actRound = i32x4.splat(gActRound);
+  // Every scalar a scheme may need, as the vectors prepareRequant made (unused ones fold away).
+  const k = gSplats;
+  const zp = v128.load(k, K_ZP), lo = v128.load(k, K_LO), hi = v128.load(k, K_HI);
+  const fmin = v128.load(k, K_FMIN), fmax = v128.load(k, K_FMAX), magic = v128.load(k, K_MAGIC), mzp = v128.load(k, K_MZP);
+  const blo = v128.load(k, K_BLO), bhi = v128.load(k, K_BHI), flip = v128.load(k, K_FLIP);
+  const mult = v128.load(k, K_MULT), actScale = v128.load(k, K_ACT_SCALE), actRound = v128.load(k, K_ACT_ROUND);
   const d = gD, relu = gRelu, actNorm = gActNorm, uns = gUnsigned;
   const pl = gPlane;
   const z = i32x4.splat(0);
@@ -432,21 +465,21 @@ const MAGIC: f32 = 12582912.0;
         // Too many parameter vectors to keep in registers: the rest come from the table.
         r0 = rq(scheme, v128.load(aj), a0, b0, v128.load(t + 2 * pl), v128.load(t + 3 * pl),
           n4 ? v128.load(t + 4 * pl) : z, n4 ? v128.load(t + 5 * pl) : z,
-          zp, lo, hi, fmin, fmax, mzp, d, mult, relu, actScale, actRound, actNorm);
+          zp, lo, hi, fmin, fmax, magic, mzp, d, mult, relu, actScale, actRound, actNorm);
         r1 = rq(scheme, v128.load(aj, 16), a1, b1, v128.load(t + 2 * pl, 16), v128.load(t + 3 * pl, 16),
           n4 ? v128.load(t + 4 * pl, 16) : z, n4 ? v128.load(t + 5 * pl, 16) : z,
-          zp, lo, hi, fmin, fmax, mzp, d, mult, relu, actScale, actRound, actNorm);
+          zp, lo, hi, fmin, fmax, magic, mzp, d, mult, relu, actScale, actRound, actNorm);
         r2 = rq(scheme, v128.load(aj, 32), a2, b2, v128.load(t + 2 * pl, 32), v128.load(t + 3 * pl, 32),
           n4 ? v128.load(t + 4 * pl, 32) : z, n4 ? v128.load(t + 5 * pl, 32) : z,
-          zp, lo, hi, fmin, fmax, mzp, d, mult, relu, actScale, actRound, actNorm);
+          zp, lo, hi, fmin, fmax, magic, mzp, d, mult, relu, actScale, actRound, actNorm);
         r3 = rq(scheme, v128.load(aj, 48), a3, b3, v128.load(t + 2 * pl, 48), v128.load(t + 3 * pl, 48),
           n4 ? v128.load(t + 4 * pl, 48) : z, n4 ? v128.load(t + 5 * pl, 48) : z,
-          zp, lo, hi, fmin, fmax, mzp, d, mult, relu, actScale, actRound, actNorm);
+          zp, lo, hi, fmin, fmax, magic, mzp, d, mult, relu, actScale, actRound, actNorm);
       } else {
-        r0 = rq(scheme, v128.load(aj), a0, b0, z, z, z, z, zp, lo, hi, fmin, fmax, mzp, d, mult, relu, actScale, actRound, actNorm);
-        r1 = rq(scheme, v128.load(aj, 16), a1, b1, z, z, z, z, zp, lo, hi, fmin, fmax, mzp, d, mult, relu, actScale, actRound, actNorm);
-        r2 = rq(scheme, v128.load(aj, 32), a2, b2, z, z, z, z, zp, lo, hi, fmin, fmax, mzp, d, mult, relu, actScale, actRound, actNorm);
-        r3 = rq(scheme, v128.load(aj, 48), a3, b3, z, z, z, z, zp, lo, hi, fmin, fmax, mzp, d, mult, relu, actScale, actRound, actNorm);
+        r0 = rq(scheme, v128.load(aj), a0, b0, z, z, z, z, zp, lo, hi, fmin, fmax, magic, mzp, d, mult, relu, actScale, actRound, actNorm);
+        r1 = rq(scheme, v128.load(aj, 16), a1, b1, z, z, z, z, zp, lo, hi, fmin, fmax, magic, mzp, d, mult, relu, actScale, actRound, actNorm);
+        r2 = rq(scheme, v128.load(aj, 32), a2, b2, z, z, z, z, zp, lo, hi, fmin, fmax, magic, mzp, d, mult, relu, actScale, actRound, actNorm);
+        r3 = rq(scheme, v128.load(aj, 48), a3, b3, z, z, z, z, zp, lo, hi, fmin, fmax, magic, mzp, d, mult, relu, actScale, actRound, actNorm);
       }
       let bytes: v128;
       if (scheme == ONNX) bytes = v128.xor(narrow(r0, r1, r2, r3, false), flip);
@@ -466,16 +499,12 @@ const MAGIC: f32 = 12582912.0;
 @inline function channelsLoop(
   scheme: i32, wide: bool, acc: usize, accStride: i32, accRow: i32, rows: i32, n: i32, c0: i32, cn: i32, dst: usize, dstRow: i32, pxStride: i32, chStride: i32,
 ): void {
-  // Every scalar a scheme may need, splatted once per call (unused ones fold away).
-  const zp = i32x4.splat(gZp), lo = i32x4.splat(gLo), hi = i32x4.splat(gHi);
-  const fmin = f32x4.splat(<f32>(gLo - gZp)), fmax = f32x4.splat(<f32>(gHi - gZp));
-  // ONNX narrows as signed bytes: unsigned outputs are computed 128 lower and flipped back by
-  // one xor, so the loop has no branch on the output type.
-  const down = (scheme == ONNX || scheme == ONNX_FAST) && gUnsigned ? 128 : 0;
-  const mzp = i32x4.splat(reinterpret<i32>(MAGIC) - gZp + down);
-  const blo = i8x16.splat(<i8>(gLo - down)), bhi = i8x16.splat(<i8>(gHi - down));
-  const flip = i8x16.splat(<i8>down);
-  const mult = i32x4.splat(gMult), actScale = i32x4.splat(gActScale), actRound = i32x4.splat(gActRound);
+  // Every scalar a scheme may need, as the vectors prepareRequant made (unused ones fold away).
+  const k = gSplats;
+  const zp = v128.load(k, K_ZP), lo = v128.load(k, K_LO), hi = v128.load(k, K_HI);
+  const fmin = v128.load(k, K_FMIN), fmax = v128.load(k, K_FMAX), magic = v128.load(k, K_MAGIC), mzp = v128.load(k, K_MZP);
+  const blo = v128.load(k, K_BLO), bhi = v128.load(k, K_BHI), flip = v128.load(k, K_FLIP);
+  const mult = v128.load(k, K_MULT), actScale = v128.load(k, K_ACT_SCALE), actRound = v128.load(k, K_ACT_ROUND);
   const d = gD, relu = gRelu, actNorm = gActNorm, uns = gUnsigned;
   const pl = gPlane;
   const n16 = roundUp(n, 16);
@@ -514,10 +543,10 @@ const MAGIC: f32 = 12582912.0;
           r2 = clampV(i32x4.add(tfliteDoubleUniformV(r2, p0, p1, right, p4, p5), zp), lo, hi);
           r3 = clampV(i32x4.add(tfliteDoubleUniformV(r3, p0, p1, right, p4, p5), zp), lo, hi);
         } else {
-          r0 = rq(scheme, r0, p0, p1, p2, p3, p4, p5, zp, lo, hi, fmin, fmax, mzp, d, mult, relu, actScale, actRound, actNorm);
-          r1 = rq(scheme, r1, p0, p1, p2, p3, p4, p5, zp, lo, hi, fmin, fmax, mzp, d, mult, relu, actScale, actRound, actNorm);
-          r2 = rq(scheme, r2, p0, p1, p2, p3, p4, p5, zp, lo, hi, fmin, fmax, mzp, d, mult, relu, actScale, actRound, actNorm);
-          r3 = rq(scheme, r3, p0, p1, p2, p3, p4, p5, zp, lo, hi, fmin, fmax, mzp, d, mult, relu, actScale, actRound, actNorm);
+          r0 = rq(scheme, r0, p0, p1, p2, p3, p4, p5, zp, lo, hi, fmin, fmax, magic, mzp, d, mult, relu, actScale, actRound, actNorm);
+          r1 = rq(scheme, r1, p0, p1, p2, p3, p4, p5, zp, lo, hi, fmin, fmax, magic, mzp, d, mult, relu, actScale, actRound, actNorm);
+          r2 = rq(scheme, r2, p0, p1, p2, p3, p4, p5, zp, lo, hi, fmin, fmax, magic, mzp, d, mult, relu, actScale, actRound, actNorm);
+          r3 = rq(scheme, r3, p0, p1, p2, p3, p4, p5, zp, lo, hi, fmin, fmax, magic, mzp, d, mult, relu, actScale, actRound, actNorm);
         }
         let bytes: v128;
         if (scheme == ONNX) bytes = v128.xor(narrow(r0, r1, r2, r3, false), flip);
