@@ -109,7 +109,8 @@ export class Engine {
   /**
    * Places a validated layer's input, weights and parameters in WebAssembly memory and returns
    * the kernel call on them: `run()` computes, `output()` copies the result out. Valid until the
-   * engine's next call (which reuses the arena); the benchmark times `run()` alone.
+   * engine's next call, which reuses the memory: after it, both throw instead of computing on
+   * another call's buffers. The benchmark times `run()` alone.
    */
   prepare(input: Tensor, layer: Layer): { run(): void; output(): Tensor } {
     const out = outputTensor(layer);
@@ -134,9 +135,17 @@ export class Engine {
     writeHeader(this.wasm.memory, hdr, layer.requant, bias, pa, pb);
     const sv = denseView(src, layer.layout, layer.height, layer.width, layer.channels);
     const dv = denseView(dst, layer.layout, layer.outHeight, layer.outWidth, layer.outChannels);
+    const generation = a.generation;
+    const current = () => {
+      if (a.generation !== generation) throw new Error("this prepared call is stale: the engine has run another call since prepare()");
+    };
     return {
-      run: () => runKernel(this.wasm, call, sv, dv, weights, hdr, scratch),
+      run: () => {
+        current();
+        runKernel(this.wasm, call, sv, dv, weights, hdr, scratch);
+      },
       output: () => {
+        current();
         new Uint8Array(out.data.buffer).set(a.bytes(dst, out.data.length));
         return out;
       },

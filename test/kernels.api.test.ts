@@ -9,6 +9,7 @@ import { assert, describe, expect, it } from "vitest";
 import { createEngine } from "../src/engine.js";
 import { conv, defaultEngine, depthwise, init, pointwise } from "../src/index.js";
 import { toLayout } from "../src/layout.js";
+import { checkConv } from "../src/validate.js";
 import { reference } from "../src/reference/index.js";
 import type { ConvOp, DepthwiseOp, Layout, PointwiseOp, Requant, Tensor } from "../src/types.js";
 import { SCHEMES, anyCaseArb, buildCase, caseArb, depthwiseGeometry, pointwiseGeometry, type CaseSpec } from "./helpers/cases.js";
@@ -386,6 +387,23 @@ describeEngines("engine API", (engine) => {
       }),
       { numRuns: 150 },
     );
+  });
+
+  it("a prepared call computes the reference's bytes, and refuses to run or read after the engine's next call", () => {
+    const [A, B] = validCases.slice(0, 2) as [ReturnType<typeof buildCase>, ReturnType<typeof buildCase>];
+    const e = engine();
+    const k = e.prepare(A.input, checkConv(A.input, A.op));
+    k.run();
+    expectSameTensor(k.output(), referenceOf(A), "prepared A");
+    k.run(); // repeatable while nothing else ran
+    expectSameTensor(k.output(), referenceOf(A), "prepared A again");
+    e.conv(B.input, B.op); // reuses the memory A's buffers were in
+    expect(() => k.run()).toThrow(/stale/);
+    expect(() => k.output()).toThrow(/stale/);
+    const k2 = e.prepare(B.input, checkConv(B.input, B.op));
+    e.prepare(A.input, checkConv(A.input, A.op));
+    expect(() => k2.run()).toThrow(/stale/);
+    expectSameTensor(e.conv(B.input, B.op), referenceOf(B), "a call after the refused ones");
   });
 
   it("a call without bias after one with a large bias, and narrow channels after wide ones, are unaffected", () => {

@@ -10,6 +10,8 @@ const PAGE = 65536;
 export class Arena {
   private readonly base: number;
   private top: number;
+  /** Counts resets: buffers reserved before the latest reset may now hold another call's data. */
+  private resets = 0;
 
   constructor(private readonly wasm: KernelExports) {
     this.base = (wasm.heapBase() + 15) & ~15;
@@ -19,6 +21,12 @@ export class Arena {
   /** Forgets every reservation of the previous call. */
   reset(): void {
     this.top = this.base;
+    this.resets++;
+  }
+
+  /** Identifies the current reservations: it changes at every reset. */
+  get generation(): number {
+    return this.resets;
   }
 
   /**
