@@ -570,37 +570,73 @@ export function requantPixels(acc: usize, accStride: i32, n: i32, c0: i32, cn: i
   if (ASC_FEATURE_SIMD) {
     const t0 = gTable + (<usize>c0 << 2);
     const d0 = dst + <usize>(c0 * chStride);
-    if ((cn & 15) == 0 && chStride == 1) pixelsWide(acc, accStride, n, t0, cn, d0, pxStride);
-    else pixelsAny(acc, accStride, n, t0, cn, d0, pxStride, chStride);
+    const f = (cn & 15) == 0 && chStride == 1 ? PIXELS_WIDE : PIXELS_ANY;
+    unchecked(f[loopIndex()])(acc, accStride, n, t0, cn, d0, pxStride, chStride);
   } else {
     requantScalar(acc, accStride, 1, n, c0, cn, dst, pxStride, chStride);
   }
 }
 
-/** `requantPixels` of whole 16-channel blocks stored contiguously, per scheme. */
-function pixelsWide(acc: usize, accStride: i32, n: i32, t0: usize, cn: i32, d0: usize, pxStride: i32): void {
-  const s = gScheme;
-  if (s == ONNX && gOnnxFast) pixelsLoop(ONNX_FAST, true, acc, accStride, n, t0, cn, d0, pxStride, 1);
-  else if (s == ONNX) pixelsLoop(ONNX, true, acc, accStride, n, t0, cn, d0, pxStride, 1);
-  else if (s == TFLITE_DOUBLE) pixelsLoop(TFLITE_DOUBLE, true, acc, accStride, n, t0, cn, d0, pxStride, 1);
-  else if (s == TFLITE_SINGLE) pixelsLoop(TFLITE_SINGLE, true, acc, accStride, n, t0, cn, d0, pxStride, 1);
-  else if (s == PULP_BN) pixelsLoop(PULP_BN, true, acc, accStride, n, t0, cn, d0, pxStride, 1);
-  else if (s == PULP_QUANT) pixelsLoop(PULP_QUANT, true, acc, accStride, n, t0, cn, d0, pxStride, 1);
-  else if (s == PULP_SHIFT) pixelsLoop(PULP_SHIFT, true, acc, accStride, n, t0, cn, d0, pxStride, 1);
-  else pixelsLoop(GAP_SQ8, true, acc, accStride, n, t0, cn, d0, pxStride, 1);
-}
+// The loops, one function per scheme and shape, called through tables indexed by scheme id.
+// Inlined side by side into one function, binaryen's code folding merged the identical tails of
+// several schemes' loops and the scheme became a variable again, tested inside the inner loop
+// (pulp-shift, the simplest scheme, ran slower than pulp-bn). The scalar build never calls them.
+type PixelsFn = (acc: usize, accStride: i32, n: i32, t0: usize, cn: i32, d0: usize, pxStride: i32, chStride: i32) => void;
+type ChannelsFn = (acc: usize, accStride: i32, accRow: i32, rows: i32, n: i32, c0: i32, cn: i32, dst: usize, dstRow: i32, pxStride: i32, chStride: i32) => void;
 
-/** `requantPixels` of any channel count and strides, per scheme. */
-function pixelsAny(acc: usize, accStride: i32, n: i32, t0: usize, cn: i32, d0: usize, pxStride: i32, chStride: i32): void {
-  const s = gScheme;
-  if (s == ONNX && gOnnxFast) pixelsLoop(ONNX_FAST, false, acc, accStride, n, t0, cn, d0, pxStride, chStride);
-  else if (s == ONNX) pixelsLoop(ONNX, false, acc, accStride, n, t0, cn, d0, pxStride, chStride);
-  else if (s == TFLITE_DOUBLE) pixelsLoop(TFLITE_DOUBLE, false, acc, accStride, n, t0, cn, d0, pxStride, chStride);
-  else if (s == TFLITE_SINGLE) pixelsLoop(TFLITE_SINGLE, false, acc, accStride, n, t0, cn, d0, pxStride, chStride);
-  else if (s == PULP_BN) pixelsLoop(PULP_BN, false, acc, accStride, n, t0, cn, d0, pxStride, chStride);
-  else if (s == PULP_QUANT) pixelsLoop(PULP_QUANT, false, acc, accStride, n, t0, cn, d0, pxStride, chStride);
-  else if (s == PULP_SHIFT) pixelsLoop(PULP_SHIFT, false, acc, accStride, n, t0, cn, d0, pxStride, chStride);
-  else pixelsLoop(GAP_SQ8, false, acc, accStride, n, t0, cn, d0, pxStride, chStride);
+function pixelsWideTfliteDouble(a: usize, s: i32, n: i32, t: usize, cn: i32, d: usize, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) pixelsLoop(TFLITE_DOUBLE, true, a, s, n, t, cn, d, px, 1); }
+function pixelsWideTfliteSingle(a: usize, s: i32, n: i32, t: usize, cn: i32, d: usize, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) pixelsLoop(TFLITE_SINGLE, true, a, s, n, t, cn, d, px, 1); }
+function pixelsWideOnnx(a: usize, s: i32, n: i32, t: usize, cn: i32, d: usize, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) pixelsLoop(ONNX, true, a, s, n, t, cn, d, px, 1); }
+function pixelsWidePulpBn(a: usize, s: i32, n: i32, t: usize, cn: i32, d: usize, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) pixelsLoop(PULP_BN, true, a, s, n, t, cn, d, px, 1); }
+function pixelsWidePulpQuant(a: usize, s: i32, n: i32, t: usize, cn: i32, d: usize, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) pixelsLoop(PULP_QUANT, true, a, s, n, t, cn, d, px, 1); }
+function pixelsWidePulpShift(a: usize, s: i32, n: i32, t: usize, cn: i32, d: usize, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) pixelsLoop(PULP_SHIFT, true, a, s, n, t, cn, d, px, 1); }
+function pixelsWideGapSq8(a: usize, s: i32, n: i32, t: usize, cn: i32, d: usize, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) pixelsLoop(GAP_SQ8, true, a, s, n, t, cn, d, px, 1); }
+function pixelsWideOnnxFast(a: usize, s: i32, n: i32, t: usize, cn: i32, d: usize, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) pixelsLoop(ONNX_FAST, true, a, s, n, t, cn, d, px, 1); }
+
+function pixelsAnyTfliteDouble(a: usize, s: i32, n: i32, t: usize, cn: i32, d: usize, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) pixelsLoop(TFLITE_DOUBLE, false, a, s, n, t, cn, d, px, ch); }
+function pixelsAnyTfliteSingle(a: usize, s: i32, n: i32, t: usize, cn: i32, d: usize, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) pixelsLoop(TFLITE_SINGLE, false, a, s, n, t, cn, d, px, ch); }
+function pixelsAnyOnnx(a: usize, s: i32, n: i32, t: usize, cn: i32, d: usize, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) pixelsLoop(ONNX, false, a, s, n, t, cn, d, px, ch); }
+function pixelsAnyPulpBn(a: usize, s: i32, n: i32, t: usize, cn: i32, d: usize, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) pixelsLoop(PULP_BN, false, a, s, n, t, cn, d, px, ch); }
+function pixelsAnyPulpQuant(a: usize, s: i32, n: i32, t: usize, cn: i32, d: usize, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) pixelsLoop(PULP_QUANT, false, a, s, n, t, cn, d, px, ch); }
+function pixelsAnyPulpShift(a: usize, s: i32, n: i32, t: usize, cn: i32, d: usize, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) pixelsLoop(PULP_SHIFT, false, a, s, n, t, cn, d, px, ch); }
+function pixelsAnyGapSq8(a: usize, s: i32, n: i32, t: usize, cn: i32, d: usize, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) pixelsLoop(GAP_SQ8, false, a, s, n, t, cn, d, px, ch); }
+function pixelsAnyOnnxFast(a: usize, s: i32, n: i32, t: usize, cn: i32, d: usize, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) pixelsLoop(ONNX_FAST, false, a, s, n, t, cn, d, px, ch); }
+
+function channelsWideTfliteDouble(a: usize, s: i32, r: i32, rows: i32, n: i32, c0: i32, cn: i32, d: usize, dr: i32, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) channelsLoop(TFLITE_DOUBLE, true, a, s, r, rows, n, c0, cn, d, dr, 1, ch); }
+function channelsWideTfliteSingle(a: usize, s: i32, r: i32, rows: i32, n: i32, c0: i32, cn: i32, d: usize, dr: i32, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) channelsLoop(TFLITE_SINGLE, true, a, s, r, rows, n, c0, cn, d, dr, 1, ch); }
+function channelsWideOnnx(a: usize, s: i32, r: i32, rows: i32, n: i32, c0: i32, cn: i32, d: usize, dr: i32, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) channelsLoop(ONNX, true, a, s, r, rows, n, c0, cn, d, dr, 1, ch); }
+function channelsWidePulpBn(a: usize, s: i32, r: i32, rows: i32, n: i32, c0: i32, cn: i32, d: usize, dr: i32, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) channelsLoop(PULP_BN, true, a, s, r, rows, n, c0, cn, d, dr, 1, ch); }
+function channelsWidePulpQuant(a: usize, s: i32, r: i32, rows: i32, n: i32, c0: i32, cn: i32, d: usize, dr: i32, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) channelsLoop(PULP_QUANT, true, a, s, r, rows, n, c0, cn, d, dr, 1, ch); }
+function channelsWidePulpShift(a: usize, s: i32, r: i32, rows: i32, n: i32, c0: i32, cn: i32, d: usize, dr: i32, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) channelsLoop(PULP_SHIFT, true, a, s, r, rows, n, c0, cn, d, dr, 1, ch); }
+function channelsWideGapSq8(a: usize, s: i32, r: i32, rows: i32, n: i32, c0: i32, cn: i32, d: usize, dr: i32, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) channelsLoop(GAP_SQ8, true, a, s, r, rows, n, c0, cn, d, dr, 1, ch); }
+function channelsWideOnnxFast(a: usize, s: i32, r: i32, rows: i32, n: i32, c0: i32, cn: i32, d: usize, dr: i32, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) channelsLoop(ONNX_FAST, true, a, s, r, rows, n, c0, cn, d, dr, 1, ch); }
+
+function channelsAnyTfliteDouble(a: usize, s: i32, r: i32, rows: i32, n: i32, c0: i32, cn: i32, d: usize, dr: i32, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) channelsLoop(TFLITE_DOUBLE, false, a, s, r, rows, n, c0, cn, d, dr, px, ch); }
+function channelsAnyTfliteSingle(a: usize, s: i32, r: i32, rows: i32, n: i32, c0: i32, cn: i32, d: usize, dr: i32, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) channelsLoop(TFLITE_SINGLE, false, a, s, r, rows, n, c0, cn, d, dr, px, ch); }
+function channelsAnyOnnx(a: usize, s: i32, r: i32, rows: i32, n: i32, c0: i32, cn: i32, d: usize, dr: i32, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) channelsLoop(ONNX, false, a, s, r, rows, n, c0, cn, d, dr, px, ch); }
+function channelsAnyPulpBn(a: usize, s: i32, r: i32, rows: i32, n: i32, c0: i32, cn: i32, d: usize, dr: i32, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) channelsLoop(PULP_BN, false, a, s, r, rows, n, c0, cn, d, dr, px, ch); }
+function channelsAnyPulpQuant(a: usize, s: i32, r: i32, rows: i32, n: i32, c0: i32, cn: i32, d: usize, dr: i32, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) channelsLoop(PULP_QUANT, false, a, s, r, rows, n, c0, cn, d, dr, px, ch); }
+function channelsAnyPulpShift(a: usize, s: i32, r: i32, rows: i32, n: i32, c0: i32, cn: i32, d: usize, dr: i32, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) channelsLoop(PULP_SHIFT, false, a, s, r, rows, n, c0, cn, d, dr, px, ch); }
+function channelsAnyGapSq8(a: usize, s: i32, r: i32, rows: i32, n: i32, c0: i32, cn: i32, d: usize, dr: i32, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) channelsLoop(GAP_SQ8, false, a, s, r, rows, n, c0, cn, d, dr, px, ch); }
+function channelsAnyOnnxFast(a: usize, s: i32, r: i32, rows: i32, n: i32, c0: i32, cn: i32, d: usize, dr: i32, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) channelsLoop(ONNX_FAST, false, a, s, r, rows, n, c0, cn, d, dr, px, ch); }
+
+/** Indexed by scheme id (ONNX_FAST last). */
+const PIXELS_WIDE: StaticArray<PixelsFn> = [
+  pixelsWideTfliteDouble, pixelsWideTfliteSingle, pixelsWideOnnx, pixelsWidePulpBn, pixelsWidePulpQuant, pixelsWidePulpShift, pixelsWideGapSq8, pixelsWideOnnxFast,
+];
+const PIXELS_ANY: StaticArray<PixelsFn> = [
+  pixelsAnyTfliteDouble, pixelsAnyTfliteSingle, pixelsAnyOnnx, pixelsAnyPulpBn, pixelsAnyPulpQuant, pixelsAnyPulpShift, pixelsAnyGapSq8, pixelsAnyOnnxFast,
+];
+const CHANNELS_WIDE: StaticArray<ChannelsFn> = [
+  channelsWideTfliteDouble, channelsWideTfliteSingle, channelsWideOnnx, channelsWidePulpBn, channelsWidePulpQuant, channelsWidePulpShift, channelsWideGapSq8, channelsWideOnnxFast,
+];
+const CHANNELS_ANY: StaticArray<ChannelsFn> = [
+  channelsAnyTfliteDouble, channelsAnyTfliteSingle, channelsAnyOnnx, channelsAnyPulpBn, channelsAnyPulpQuant, channelsAnyPulpShift, channelsAnyGapSq8, channelsAnyOnnxFast,
+];
+
+/** The table index of the prepared call's loops. */
+@inline function loopIndex(): i32 {
+  return gScheme == ONNX && gOnnxFast ? ONNX_FAST : gScheme;
 }
 
 /**
@@ -614,39 +650,13 @@ export function requantChannels(
   acc: usize, accStride: i32, accRow: i32, rows: i32, n: i32, c0: i32, cn: i32, dst: usize, dstRow: i32, pxStride: i32, chStride: i32,
 ): void {
   if (ASC_FEATURE_SIMD) {
-    if (pxStride == 1) channelsWide(acc, accStride, accRow, rows, n, c0, cn, dst, dstRow, chStride);
-    else channelsAny(acc, accStride, accRow, rows, n, c0, cn, dst, dstRow, pxStride, chStride);
+    const f = pxStride == 1 ? CHANNELS_WIDE : CHANNELS_ANY;
+    unchecked(f[loopIndex()])(acc, accStride, accRow, rows, n, c0, cn, dst, dstRow, pxStride, chStride);
   } else {
     for (let y = 0; y < rows; y++) {
       requantScalar(acc + <usize>(y * accRow) * 4, 1, accStride, n, c0, cn, dst + <usize>(y * dstRow), pxStride, chStride);
     }
   }
-}
-
-/** `requantChannels` of contiguous pixels, per scheme. */
-function channelsWide(acc: usize, accStride: i32, accRow: i32, rows: i32, n: i32, c0: i32, cn: i32, dst: usize, dstRow: i32, chStride: i32): void {
-  const s = gScheme;
-  if (s == ONNX && gOnnxFast) channelsLoop(ONNX_FAST, true, acc, accStride, accRow, rows, n, c0, cn, dst, dstRow, 1, chStride);
-  else if (s == ONNX) channelsLoop(ONNX, true, acc, accStride, accRow, rows, n, c0, cn, dst, dstRow, 1, chStride);
-  else if (s == TFLITE_DOUBLE) channelsLoop(TFLITE_DOUBLE, true, acc, accStride, accRow, rows, n, c0, cn, dst, dstRow, 1, chStride);
-  else if (s == TFLITE_SINGLE) channelsLoop(TFLITE_SINGLE, true, acc, accStride, accRow, rows, n, c0, cn, dst, dstRow, 1, chStride);
-  else if (s == PULP_BN) channelsLoop(PULP_BN, true, acc, accStride, accRow, rows, n, c0, cn, dst, dstRow, 1, chStride);
-  else if (s == PULP_QUANT) channelsLoop(PULP_QUANT, true, acc, accStride, accRow, rows, n, c0, cn, dst, dstRow, 1, chStride);
-  else if (s == PULP_SHIFT) channelsLoop(PULP_SHIFT, true, acc, accStride, accRow, rows, n, c0, cn, dst, dstRow, 1, chStride);
-  else channelsLoop(GAP_SQ8, true, acc, accStride, accRow, rows, n, c0, cn, dst, dstRow, 1, chStride);
-}
-
-/** `requantChannels` of strided pixels, per scheme. */
-function channelsAny(acc: usize, accStride: i32, accRow: i32, rows: i32, n: i32, c0: i32, cn: i32, dst: usize, dstRow: i32, pxStride: i32, chStride: i32): void {
-  const s = gScheme;
-  if (s == ONNX && gOnnxFast) channelsLoop(ONNX_FAST, false, acc, accStride, accRow, rows, n, c0, cn, dst, dstRow, pxStride, chStride);
-  else if (s == ONNX) channelsLoop(ONNX, false, acc, accStride, accRow, rows, n, c0, cn, dst, dstRow, pxStride, chStride);
-  else if (s == TFLITE_DOUBLE) channelsLoop(TFLITE_DOUBLE, false, acc, accStride, accRow, rows, n, c0, cn, dst, dstRow, pxStride, chStride);
-  else if (s == TFLITE_SINGLE) channelsLoop(TFLITE_SINGLE, false, acc, accStride, accRow, rows, n, c0, cn, dst, dstRow, pxStride, chStride);
-  else if (s == PULP_BN) channelsLoop(PULP_BN, false, acc, accStride, accRow, rows, n, c0, cn, dst, dstRow, pxStride, chStride);
-  else if (s == PULP_QUANT) channelsLoop(PULP_QUANT, false, acc, accStride, accRow, rows, n, c0, cn, dst, dstRow, pxStride, chStride);
-  else if (s == PULP_SHIFT) channelsLoop(PULP_SHIFT, false, acc, accStride, accRow, rows, n, c0, cn, dst, dstRow, pxStride, chStride);
-  else channelsLoop(GAP_SQ8, false, acc, accStride, accRow, rows, n, c0, cn, dst, dstRow, pxStride, chStride);
 }
 
 /** Copies the bias (or zeros) into `dst` as `n` int32 values followed by zeros up to `padded`. */
