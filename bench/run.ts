@@ -212,7 +212,8 @@ async function main(): Promise<void> {
   interface WorkerRow { scheme: string; dtype: Dtype; batch: number; workers: number; ms: number; imagesPerSecond: number; scaling: number; rounds: number; sameBytes: boolean }
   const workerRows: WorkerRow[] = [];
   if (WITH_NET) {
-    for (const [scheme, dtype] of [["onnx", "int8"], ["onnx", "uint8"], ["tflite-double", "int8"]] as const) {
+    // One network per ecosystem's rounding: ONNX Runtime, TFLite, GAP8 AutoTiler, PULP-NN/DORY.
+    for (const [scheme, dtype] of [["onnx", "int8"], ["onnx", "uint8"], ["tflite-double", "int8"], ["gap-sq8", "int8"], ["pulp-bn", "uint8"]] as const) {
       log(`network ${scheme} ${dtype}`);
       const nw = buildNetwork(scheme, dtype);
       const x = networkInput(scheme, dtype, 0);
