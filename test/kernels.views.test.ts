@@ -59,7 +59,7 @@ function runInViews(e: Engine, input: Tensor, op: Parameters<typeof checkConv>[1
   const hdr = a.alloc(HEADER_BYTES), scratch = a.alloc(scratchBytes(e.wasm, call));
   a.commit();
   if (atMemoryEnd) {
-    // Past everything the arena reserved: grow one page beyond it, then take the last bytes.
+    // Beyond everything the arena reserved (growing memory if there is not room), memory's last bytes.
     const top = a.alloc(0);
     const mem = e.wasm.memory;
     if (mem.buffer.byteLength - top < vin.bytes + 65536) mem.grow(Math.ceil((top + vin.bytes + 65536 - mem.buffer.byteLength) / 65536));
@@ -111,8 +111,9 @@ describeEngines("kernels on strided views", (engine) => {
 });
 
 describeEngines("planar 3x3 depthwise on planes with gaps", (engine) => {
-  // The planar 3x3 kernel copies each output row in whole vectors where the next row follows
-  // directly; here rows and planes are apart, and the bytes after the last plane are watched too.
+  // The planar 3x3 kernel stores a row's last vector whole where the bytes past the row land on
+  // later rows of the plane; here rows and planes are apart, or the plane is dense and the bytes
+  // after the last plane are watched.
   it("every element lands in its plane's rows, the gaps keep their bytes", () => {
     const geometry = fc.record({
       height: fc.integer({ min: 1, max: 9 }),
