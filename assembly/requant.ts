@@ -268,7 +268,7 @@ function requantScalar(acc: usize, accPx: i32, accCh: i32, n: i32, c0: i32, cn: 
 //
 // The loops below are written once and instantiated per scheme: `scheme` is a literal at every
 // call of the @inline loop bodies, so the optimizer folds the scheme tests away and each scheme
-// gets its own straight-line inner loop.
+// gets its own straight-line inner loop, in a function of its own (see the tables further down).
 
 /** The high 32 bits of each 64-bit lane of (x << 1), i.e. bits 31..62: `(x >> 31)` as int32. */
 @inline function hi31(lo: v128, hi: v128): v128 {
