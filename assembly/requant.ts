@@ -157,8 +157,7 @@ export function prepareRequant(hdr: usize, C: i32, tbl: usize, bound: f64): void
   gOnnxFast = false;
   if (!ASC_FEATURE_SIMD) return;
   if (s == ONNX) gOnnxFast = onnxBounded(load<usize>(hdr, H_BIAS), C, bound);
-  // ONNX narrows as signed bytes: unsigned outputs are computed 128 lower and flipped back by one
-  // xor, so the loops have no branch on the output type.
+  // ONNX's unsigned outputs are computed 128 lower, as signed bytes (see `outputBytes`).
   const down = s == ONNX && gUnsigned ? 128 : 0;
   const k = gSplats;
   v128.store(k, i32x4.splat(gZp), K_ZP);
@@ -343,7 +342,7 @@ const MAGIC: f32 = 12582912.0;
 /**
  * ONNX when |f32(acc) * scale| < 2^22 (`gOnnxFast`): rounding cannot go wrong without the clamp,
  * so it moves after rounding (where it is equal, the bounds being integers) and onto the bytes:
- * the saturating narrows clamp to the output type, `clampBytes` to [min, max]. Two float
+ * the saturating narrows clamp to the output type, `outputBytes` to [min, max]. Two float
  * instructions fewer per vector.
  */
 @inline function onnxFastV(acc: v128, scale: v128, magic: v128, magicMinusZp: v128): v128 {
@@ -351,10 +350,6 @@ const MAGIC: f32 = 12582912.0;
   return i32x4.sub(f32x4.add(v, magic), magicMinusZp);
 }
 
-/** 16 output bytes clamped to [lo, hi] (splatted bytes), compared as the output's type. */
-@inline function clampBytes(v: v128, lo: v128, hi: v128, uns: bool): v128 {
-  return uns ? i8x16.min_u(i8x16.max_u(v, lo), hi) : i8x16.min_s(i8x16.max_s(v, lo), hi);
-}
 
 @inline function clipU8V(t: v128): v128 {
   return i32x4.min_s(i32x4.max_s(t, i32x4.splat(0)), i32x4.splat(255));
@@ -393,6 +388,18 @@ const MAGIC: f32 = 12582912.0;
   const ab = i16x8.narrow_i32x4_s(a, b);
   const cd = i16x8.narrow_i32x4_s(c, d);
   return uns ? i8x16.narrow_i16x8_u(ab, cd) : i8x16.narrow_i16x8_s(ab, cd);
+}
+
+/**
+ * The 16 output bytes of four result vectors of `scheme` (a literal). ONNX narrows as signed
+ * bytes: unsigned outputs were computed 128 lower (`prepareRequant`), and `flip` (0x80 or 0 per
+ * byte) moves them back with one xor, so the loops have no branch on the output type; ONNX_FAST
+ * also clamps the bytes to [blo, bhi] shifted the same way (see `onnxFastV`).
+ */
+@inline function outputBytes(scheme: i32, r0: v128, r1: v128, r2: v128, r3: v128, uns: bool, blo: v128, bhi: v128, flip: v128): v128 {
+  if (scheme == ONNX) return v128.xor(narrow(r0, r1, r2, r3, false), flip);
+  if (scheme == ONNX_FAST) return v128.xor(i8x16.min_s(i8x16.max_s(narrow(r0, r1, r2, r3, false), blo), bhi), flip);
+  return narrow(r0, r1, r2, r3, uns);
 }
 
 /** Stores the first `count` (1..16) bytes of `v` at `o`, `o + stride`, ... */
@@ -481,10 +488,7 @@ const MAGIC: f32 = 12582912.0;
         r2 = rq(scheme, v128.load(aj, 32), a2, b2, z, z, z, z, zp, lo, hi, fmin, fmax, magic, mzp, d, mult, relu, actScale, actRound, actNorm);
         r3 = rq(scheme, v128.load(aj, 48), a3, b3, z, z, z, z, zp, lo, hi, fmin, fmax, magic, mzp, d, mult, relu, actScale, actRound, actNorm);
       }
-      let bytes: v128;
-      if (scheme == ONNX) bytes = v128.xor(narrow(r0, r1, r2, r3, false), flip);
-      else if (scheme == ONNX_FAST) bytes = v128.xor(clampBytes(narrow(r0, r1, r2, r3, false), blo, bhi, false), flip);
-      else bytes = narrow(r0, r1, r2, r3, uns);
+      const bytes = outputBytes(scheme, r0, r1, r2, r3, uns, blo, bhi, flip);
       if (wide) v128.store(o, bytes);
       else storeBytes(o, bytes, count, chStride);
     }
@@ -548,10 +552,7 @@ const MAGIC: f32 = 12582912.0;
           r2 = rq(scheme, r2, p0, p1, p2, p3, p4, p5, zp, lo, hi, fmin, fmax, magic, mzp, d, mult, relu, actScale, actRound, actNorm);
           r3 = rq(scheme, r3, p0, p1, p2, p3, p4, p5, zp, lo, hi, fmin, fmax, magic, mzp, d, mult, relu, actScale, actRound, actNorm);
         }
-        let bytes: v128;
-        if (scheme == ONNX) bytes = v128.xor(narrow(r0, r1, r2, r3, false), flip);
-        else if (scheme == ONNX_FAST) bytes = v128.xor(clampBytes(narrow(r0, r1, r2, r3, false), blo, bhi, false), flip);
-        else bytes = narrow(r0, r1, r2, r3, uns);
+        const bytes = outputBytes(scheme, r0, r1, r2, r3, uns, blo, bhi, flip);
         if (wide) v128.store(p + 16 <= whole ? oy + <usize>p : gTemp, bytes);
         else storeBytes(oy + <usize>(p * pxStride), bytes, n - p < 16 ? n - p : 16, pxStride);
       }

@@ -84,6 +84,20 @@ function runInViews(e: Engine, input: Tensor, op: Parameters<typeof checkConv>[1
   return a.bytes(dst, vout.bytes + 16).slice();
 }
 
+/**
+ * The first byte of the output region `got` that differs from `want` placed in the view `vout`,
+ * every other byte being SENTINEL (the gaps and the bytes after the view); -1 if none.
+ */
+function firstDifference(got: Uint8Array, want: Tensor, vout: GappyView): number {
+  const expected = new Uint8Array(got.length).fill(SENTINEL);
+  const w = new Uint8Array(want.data.buffer, want.data.byteOffset, want.data.byteLength);
+  const wi = elementIndex(want.layout, want.height, want.width, want.channels);
+  for (let y = 0; y < want.height; y++) for (let i = 0; i < want.width; i++) for (let c = 0; c < want.channels; c++) {
+    expected[vout.at + y * vout.row + i * vout.px + c * vout.ch] = w[wi(y, i, c)]!;
+  }
+  return expected.findIndex((b, i) => got[i] !== b);
+}
+
 describeEngines("kernels on strided views", (engine) => {
   for (const kind of ["depthwise", "pointwise"] as const) {
     it(`${kind}: every element lands in the output view, the gaps keep their bytes`, () => {
@@ -95,13 +109,7 @@ describeEngines("kernels on strided views", (engine) => {
           const outs = gappyViews(want.height, want.width, want.channels);
           const vin = ins[pick % 4]!, vout = outs[pick >> 2]!;
           const got = runInViews(engine(), input, op, vin, vout);
-          const expected = new Uint8Array(got.length).fill(SENTINEL);
-          const w = new Uint8Array(want.data.buffer, want.data.byteOffset, want.data.byteLength);
-          const wi = elementIndex(want.layout, want.height, want.width, want.channels);
-          for (let y = 0; y < want.height; y++) for (let i = 0; i < want.width; i++) for (let c = 0; c < want.channels; c++) {
-            expected[vout.at + y * vout.row + i * vout.px + c * vout.ch] = w[wi(y, i, c)]!;
-          }
-          const first = expected.findIndex((b, i) => got[i] !== b);
+          const first = firstDifference(got, want, vout);
           expect(first, `${s.scheme} ${kind}, input ${vin.name}, output ${vout.name}: first differing byte`).toBe(-1);
         }),
         { numRuns: 160 },
@@ -134,13 +142,7 @@ describeEngines("planar 3x3 depthwise on planes with gaps", (engine) => {
           ? { name: "CHW dense", row: want.width, px: 1, ch: want.height * want.width, at: 0, bytes: want.height * want.width * want.channels }
           : gappyViews(want.height, want.width, want.channels)[1]!;
         const got = runInViews(engine(), input, op, vin, vout);
-        const expected = new Uint8Array(got.length).fill(SENTINEL);
-        const w = new Uint8Array(want.data.buffer, want.data.byteOffset, want.data.byteLength);
-        const wi = elementIndex(want.layout, want.height, want.width, want.channels);
-        for (let y = 0; y < want.height; y++) for (let i = 0; i < want.width; i++) for (let c = 0; c < want.channels; c++) {
-          expected[vout.at + y * vout.row + i * vout.px + c * vout.ch] = w[wi(y, i, c)]!;
-        }
-        const first = expected.findIndex((b, i) => got[i] !== b);
+        const first = firstDifference(got, want, vout);
         expect(first, `${s.scheme} ${input.height}x${input.width}x${input.channels} -> ${vout.name}: first differing byte`).toBe(-1);
       }),
       { numRuns: 200 },
