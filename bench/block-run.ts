@@ -1,12 +1,15 @@
 // Profiling aid (not part of `npm run bench`): one MobileNetV1 block on the scratchpad model,
 // planned once and then run repeatedly with its plan given, e.g. under `node --cpu-prof`:
-//   node build/bench/bench/block-run.js <block 1-13> <HWC|CHW> <int8|uint8> <seconds>
+//   node build/bench/bench/block-run.js <block 1-13> <HWC|CHW> <int8|uint8> <seconds> [--vs-kernels]
+// `--vs-kernels`: instead, the run and the block's two kernels through the API, timed
+// alternately (5 calls each, for `seconds`), and the median of the run's time over theirs.
 import { createEngine } from "../src/engine.js";
 import { mobilenetV1, randomInput, randomOp } from "../src/networks/mobilenet.js";
 import { runBlock } from "../src/scratchpad/index.js";
 import type { ConvOp, Layout } from "../src/types.js";
+import { median } from "./timing.js";
 
-const [b = "5", layout = "HWC", dtype = "int8", secs = "3"] = process.argv.slice(2);
+const [b = "5", layout = "HWC", dtype = "int8", secs = "3", mode] = process.argv.slice(2);
 const e = await createEngine();
 const [dl, pl] = mobilenetV1().blocks[Number(b) - 1]!.layers as [never, never];
 const o = { scheme: "onnx" as const, dtype: dtype as "int8", layout: layout as Layout, seed: 1 };
@@ -15,7 +18,26 @@ const ops: [ConvOp, ConvOp] = [randomOp(dl, o), randomOp(pl, o)];
 const options = { memory: { l2: 64 << 20 } };
 const r = runBlock(e, x, ops, options);
 const fixed = { ...options, schedule: r.report.schedule, tiling: r.report.tiling };
-const t0 = performance.now();
-let n = 0;
-while (performance.now() - t0 < Number(secs) * 1000) { runBlock(e, x, ops, fixed); n++; }
-console.log(r.report.schedule, JSON.stringify(r.report.tiling), "tiles", r.report.tiles, "ms/run", ((performance.now() - t0) / n).toFixed(2));
+const run = () => runBlock(e, x, ops, fixed);
+const until = performance.now() + Number(secs) * 1000;
+const head = `${r.report.schedule} ${JSON.stringify(r.report.tiling)} tiles ${r.report.tiles}`;
+if (mode === "--vs-kernels") {
+  const kernels = () => e.conv(e.conv(x, ops[0]), ops[1]);
+  const ms = (f: () => unknown): number => {
+    const t = performance.now();
+    for (let i = 0; i < 5; i++) f();
+    return (performance.now() - t) / 5;
+  };
+  for (let i = 0; i < 20; i++) { run(); kernels(); }
+  const runs: number[] = [], ks: number[] = [], ratios: number[] = [];
+  while (performance.now() < until) {
+    const a = ms(run), k = ms(kernels);
+    runs.push(a); ks.push(k); ratios.push(a / k);
+  }
+  console.log(`${head} run ${median(runs).toFixed(3)} ms kernels ${median(ks).toFixed(3)} ms run/kernels ${median(ratios).toFixed(3)}`);
+} else {
+  let n = 0;
+  const t0 = performance.now();
+  while (performance.now() < until) { run(); n++; }
+  console.log(`${head} ms/run ${((performance.now() - t0) / n).toFixed(2)}`);
+}
