@@ -9,6 +9,7 @@ import type { KernelExports } from "../src/wasm/module.js";
 import { mobilenetV1, randomInput, randomOp } from "../src/networks/mobilenet.js";
 import { checkConv } from "../src/validate.js";
 import { HEADER_BYTES, channelParams, writeHeader } from "../src/wasm/params.js";
+import { median } from "./timing.js";
 
 const [name = "b7.pw", tileArg = "12", roundsArg = "20", wasmFile] = process.argv.slice(2);
 /** The tiles run on the package's kernels, or on another build of them given as a file. */
@@ -54,8 +55,7 @@ const time = (f: () => unknown, n: number): number => { const t0 = performance.n
 for (let i = 0; i < 10; i++) { tiled(); whole.run(); }
 const w0: number[] = [], t0: number[] = [];
 for (let i = 0; i < Number(roundsArg); i++) { w0.push(time(whole.run, 5)); t0.push(time(tiled, 5)); }
-const med = (v: number[]) => [...v].sort((p, q) => p - q)[v.length >> 1]!;
 const same = Buffer.compare(Buffer.from(a.bytes(dst, H * W * Co)), Buffer.from(whole.output().data.buffer)) === 0;
 if (!same) throw new Error("the tiled output differs from the whole layer's");
 const macs = H * W * C * Co;
-console.log(`${name} tile ${T}: whole ${med(w0).toFixed(3)} ms (${(macs / med(w0) / 1e6).toFixed(1)} GMAC/s), tiled ${med(t0).toFixed(3)} ms (${(macs / med(t0) / 1e6).toFixed(1)}), ratio ${(med(t0) / med(w0)).toFixed(3)}`);
+console.log(`${name} tile ${T}: whole ${median(w0).toFixed(3)} ms (${(macs / median(w0) / 1e6).toFixed(1)} GMAC/s), tiled ${median(t0).toFixed(3)} ms (${(macs / median(t0) / 1e6).toFixed(1)}), ratio ${(median(t0) / median(w0)).toFixed(3)}`);

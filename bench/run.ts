@@ -84,8 +84,8 @@ async function main(): Promise<void> {
     timing: "median wall-clock ms over repeated runs after warm-up, one thread; the entries of a table row run interleaved, round by round, so load from other processes falls on all alike; cpuMs = median CPU time of this process",
   };
 
-  // ---- The machine's ceiling for i32x4.dot_i16x8_s --------------------------------------------
-  const peaks = await dotPeak();
+  // ---- The machine's peak for i32x4.dot_i16x8_s -----------------------------------------------
+  const peaks = await dotPeaks();
   const peak = peaks.dotPeak;
   log(`dot peak ${peak.best.toFixed(1)} GMAC/s (median ${peak.median.toFixed(1)}); 8 per loop iteration ${peaks.dotLoop8.best.toFixed(1)}`);
 
@@ -351,7 +351,7 @@ const PEAK_MACS: Record<PeakLoop, number> = { dotPeak: 256, dotLoop8: 64 };
  * GMAC/s of the loops of bench/peak/peak.ts, best and median of 30 runs each, the two loops
  * alternating run by run so that the machine's phases fall on both alike.
  */
-async function dotPeak(): Promise<Record<PeakLoop, { best: number; median: number }>> {
+async function dotPeaks(): Promise<Record<PeakLoop, { best: number; median: number }>> {
   const bytes = readFileSync(new URL("../peak.wasm", import.meta.url));
   const { instance } = await WebAssembly.instantiate(bytes, { env: { abort() {} } });
   const e = instance.exports as unknown as Record<PeakLoop, (n: number, out: number) => void>;
