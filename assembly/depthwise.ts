@@ -306,10 +306,10 @@ function dw3x3Pixels(
 /**
  * 3x3, planar input and output, one channel at a time. The channel's plane is widened once into
  * padded int16 rows `V` (row stride Wv, vertical padding as zero rows); lanes are 4 output pixels.
- * - stride 1 (both ways): with `P[j]` = (V[j], V[j+1]) over the flattened plane, output j (also
- *   flattened, row stride Wv) is sum over ky of P[j + ky*Wv] . (w0, w1) + P[j + ky*Wv + 2] . (w2, 0):
- *   one loop over the whole plane, no per-row work (the Wv - Wo columns past each row are computed
- *   and never stored);
+ * - stride 1 (both ways): output j of the flattened plane (row stride Wv) is the sum over ky of
+ *   (V[j + ky*Wv], V[j + ky*Wv + 1]) . (w0, w1) + V[j + ky*Wv + 2] * w2, and V's own int32 lanes
+ *   are such pairs for every other output: one loop over the whole plane, no per-row work (the
+ *   Wv - Wo columns past each row are computed and never stored);
  * - horizontal stride 2: V's consecutive int16 pairs are the tap pairs already; one loop per row.
  * Then one requantization call stores the whole plane.
  */
@@ -323,10 +323,9 @@ function dw3x3Planar(
   const flat = sw == 1 && sh == 1;
   const limit = <usize>memory.size() << 16;
   loadBias(hdr, sBias, C, roundUp(C, 8));
-  // In the packed space: the plane V, its pairs P (stride 1), the accumulators A.
+  // In the packed space: the plane V, then the accumulators A.
   const V = sPacked;
-  const P = V + <usize>(Hp * Wv + 32) * 2;
-  const A = P + <usize>(Hp * Wv + 48) * 4;
+  const A = V + ((<usize>(Hp * Wv + 32) * 2 + 15) & ~(<usize>15));
   const vRow = <usize>Wv << 1;
   // The plane starts zeroed; the rows of each channel then write their data (and only zeros
   // elsewhere: see widenRowMasked), so the padding stays zero for every channel.
@@ -349,21 +348,25 @@ function dw3x3Planar(
     const w20 = i32x4.splat(pair(load<i8>(w, 6), load<i8>(w, 7))), w22 = i32x4.splat(pair(load<i8>(w, 8), 0));
     const b = v128.load32_splat(sBias + (<usize>c << 2));
     if (flat) {
+      // Eight outputs j..j+7 per step, from V itself: the int32 lanes of V at j are the tap pairs
+      // (V[j], V[j+1]) of the even outputs j, j+2, j+4, j+6, and the lanes two elements on hold
+      // their third taps in the low halves (the high halves meet the zero of (w2, 0)); the odd
+      // outputs read the same one element further. The step starts with the even outputs of the
+      // step before, so that the exit test between the halves keeps each half's six loads in a
+      // block of their own (TurboFan issues a block's loads before its arithmetic).
       const n = Ho * Wv; // outputs, flattened
-      pairsStride1(V, roundUp(n + 2 * Wv + 12, 8), P);
-      const r = <usize>Wv << 2; // bytes between tap rows in P
-      let q = P;
+      let v = V;
       let a = A;
-      const end = A + (<usize>roundUp(n, 4) << 2);
-      while (a < end) {
-        const s0 = i32x4.add(i32x4.dot_i16x8_s(v128.load(q), w00), i32x4.dot_i16x8_s(v128.load(q, 8), w02));
-        const q1 = q + r;
-        const s1 = i32x4.add(i32x4.dot_i16x8_s(v128.load(q1), w10), i32x4.dot_i16x8_s(v128.load(q1, 8), w12));
-        const q2 = q1 + r;
-        const s2 = i32x4.add(i32x4.dot_i16x8_s(v128.load(q2), w20), i32x4.dot_i16x8_s(v128.load(q2, 8), w22));
-        v128.store(a, i32x4.add(i32x4.add(s0, b), i32x4.add(s1, s2)));
-        q += 16;
-        a += 16;
+      const end = A + (<usize>roundUp(n, 8) << 2);
+      let e = tapsPlanar(v, vRow, w00, w02, w10, w12, w20, w22, b);
+      while (true) {
+        const o = tapsPlanar(v + 2, vRow, w00, w02, w10, w12, w20, w22, b);
+        v128.store(a, v128.shuffle<i32>(e, o, 0, 4, 1, 5));
+        v128.store(a, v128.shuffle<i32>(e, o, 2, 6, 3, 7), 16);
+        v += 16;
+        a += 32;
+        if (a >= end) break;
+        e = tapsPlanar(v, vRow, w00, w02, w10, w12, w20, w22, b);
       }
       requantChannels(A, 0, Wv, Ho, Wo, c, 1, dst, dstRow, dstPx, dstCh);
     } else {
@@ -377,6 +380,18 @@ function dw3x3Planar(
       requantChannels(A, 0, Wo4, Ho, Wo, c, 1, dst, dstRow, dstPx, dstCh);
     }
   }
+}
+
+/**
+ * Four outputs two apart (flattened plane, stride 1): at `v` the int16 plane element of the first
+ * one's first tap, `r` bytes between tap rows.
+ */
+@inline function tapsPlanar(v: usize, r: usize, w00: v128, w02: v128, w10: v128, w12: v128, w20: v128, w22: v128, b: v128): v128 {
+  const v1 = v + r, v2 = v1 + r;
+  const s0 = i32x4.add(i32x4.dot_i16x8_s(v128.load(v), w00), i32x4.dot_i16x8_s(v128.load(v, 4), w02));
+  const s1 = i32x4.add(i32x4.dot_i16x8_s(v128.load(v1), w10), i32x4.dot_i16x8_s(v128.load(v1, 4), w12));
+  const s2 = i32x4.add(i32x4.dot_i16x8_s(v128.load(v2), w20), i32x4.dot_i16x8_s(v128.load(v2, 4), w22));
+  return i32x4.add(i32x4.add(s0, b), i32x4.add(s1, s2));
 }
 
 /**
@@ -437,7 +452,7 @@ function planarGeometry(H: i32, W: i32, padT: i32, padL: i32, padB: i32, padR: i
   gHp = (rowsRead > Hin ? rowsRead : Hin) + 1;
   const n = <usize>gHp * <usize>gWv;
   const accRow = <usize>(gWv > roundUp(Wo, 4) ? gWv : roundUp(Wo, 4));
-  return (n + 32) * 2 + (n + 48) * 4 + (<usize>Ho * accRow + 32) * 4 + 256;
+  return (n + 32) * 2 + 16 + (<usize>Ho * accRow + 32) * 4 + 256;
 }
 
 /**
