@@ -14,7 +14,7 @@
 //   padded plane is widened once, and stride 1 both ways runs as one loop over the whole plane.
 // Everything else (other kernels and strides, the scalar build) packs the whole input into
 // padded int16 rows and accumulates 8 channels per SIMD step.
-import { packRowsPadded, packTapPairs16, pairsStride1, roundUp, transposePairs4, widenRowMasked, widenRowPadded, zipLo16 } from "./pack";
+import { packRowsPadded, packTapPairs16, pairsStride1, roundUp, transposePairs4, widenRowMasked, widenRowPadded } from "./pack";
 import { forgetPacked } from "./pointwise";
 import { loadBias, prepareRequant, productsBound, requantChannels, requantPixels, requantTableBytes } from "./requant";
 
@@ -310,7 +310,8 @@ function dw3x3Pixels(
  *   (V[j + ky*Wv], V[j + ky*Wv + 1]) . (w0, w1) + V[j + ky*Wv + 2] * w2, and V's own int32 lanes
  *   are such pairs for every other output: one loop over the whole plane, no per-row work (the
  *   Wv - Wo columns past each row are computed and never stored);
- * - horizontal stride 2: V's consecutive int16 pairs are the tap pairs already; one loop per row.
+ * - otherwise one loop per output row, the same way with horizontal stride 1; with stride 2, V's
+ *   int32 lanes are the tap pairs of consecutive outputs.
  * Then one requantization call stores the whole plane.
  */
 function dw3x3Planar(
@@ -348,35 +349,16 @@ function dw3x3Planar(
     const w20 = i32x4.splat(pair(load<i8>(w, 6), load<i8>(w, 7))), w22 = i32x4.splat(pair(load<i8>(w, 8), 0));
     const b = v128.load32_splat(sBias + (<usize>c << 2));
     if (flat) {
-      // Eight outputs j..j+7 per step, from V itself: the int32 lanes of V at j are the tap pairs
-      // (V[j], V[j+1]) of the even outputs j, j+2, j+4, j+6, and the lanes two elements on hold
-      // their third taps in the low halves (the high halves meet the zero of (w2, 0)); the odd
-      // outputs read the same one element further. The step starts with the even outputs of the
-      // step before, so that the exit test between the halves keeps each half's six loads in a
-      // block of their own (TurboFan issues a block's loads before its arithmetic; both halves in
-      // one block measured 5-11% slower).
-      const n = Ho * Wv; // outputs, flattened
-      let v = V;
-      let a = A;
-      const end = A + (<usize>roundUp(n, 8) << 2);
-      let e = tapsPlanar(v, vRow, w00, w02, w10, w12, w20, w22, b);
-      while (true) {
-        const o = tapsPlanar(v + 2, vRow, w00, w02, w10, w12, w20, w22, b);
-        v128.store(a, v128.shuffle<i32>(e, o, 0, 4, 1, 5));
-        v128.store(a, v128.shuffle<i32>(e, o, 2, 6, 3, 7), 16);
-        v += 16;
-        a += 32;
-        if (a >= end) break;
-        e = tapsPlanar(v, vRow, w00, w02, w10, w12, w20, w22, b);
-      }
+      // The whole plane as one row of Ho * Wv outputs.
+      rowChannel(1, V, vRow, w00, w02, w10, w12, w20, w22, b, A, Ho * Wv);
       requantChannels(A, 0, Wv, Ho, Wo, c, 1, dst, dstRow, dstPx, dstCh);
     } else {
       const Wo4 = roundUp(Wo, 4);
       for (let oy = 0; oy < Ho; oy++) {
         const q0 = V + <usize>(oy * sh) * vRow;
         const a = A + <usize>(oy * Wo4) * 4;
-        if (sw == 1) rowChannel(1, q0, q0 + vRow, q0 + 2 * vRow, w00, w02, w10, w12, w20, w22, b, a, Wo4);
-        else rowChannel(2, q0, q0 + vRow, q0 + 2 * vRow, w00, w02, w10, w12, w20, w22, b, a, Wo4);
+        if (sw == 1) rowChannel(1, q0, vRow, w00, w02, w10, w12, w20, w22, b, a, Wo);
+        else rowChannel(2, q0, vRow, w00, w02, w10, w12, w20, w22, b, a, Wo);
       }
       requantChannels(A, 0, Wo4, Ho, Wo, c, 1, dst, dstRow, dstPx, dstCh);
     }
@@ -384,8 +366,45 @@ function dw3x3Planar(
 }
 
 /**
- * Four outputs two apart (flattened plane, stride 1): at `v` the int16 plane element of the first
- * one's first tap, `r` bytes between tap rows.
+ * One output row of one channel, `n` outputs from `q0` (its first tap row in the int16 plane;
+ * tap rows `r` bytes apart) into the accumulators at `a`. Stride 2: V's int32 lanes at q0 are
+ * the tap pairs of four consecutive outputs. Stride 1: they are the pairs of every other output,
+ * so a step does eight (the odd ones read one element on) and interleaves them when it stores;
+ * up to 7 outputs past `n` are computed and stored, and never requantized.
+ */
+@inline function rowChannel(
+  sw: i32, q0: usize, r: usize, w00: v128, w02: v128, w10: v128, w12: v128, w20: v128, w22: v128, b: v128, a: usize, n: i32,
+): void {
+  if (sw == 2) {
+    const end = a + (<usize>roundUp(n, 4) << 2);
+    while (a < end) {
+      v128.store(a, tapsPlanar(q0, r, w00, w02, w10, w12, w20, w22, b));
+      q0 += 16;
+      a += 16;
+    }
+    return;
+  }
+  // A step starts with the even outputs computed at the end of the step before, so that the exit
+  // test between the halves keeps each half's six loads in a block of their own (TurboFan issues
+  // a block's loads before its arithmetic; both halves in one block measured 5-11% slower).
+  const end = a + (<usize>roundUp(n, 8) << 2);
+  let e = tapsPlanar(q0, r, w00, w02, w10, w12, w20, w22, b);
+  while (true) {
+    const o = tapsPlanar(q0 + 2, r, w00, w02, w10, w12, w20, w22, b);
+    v128.store(a, v128.shuffle<i32>(e, o, 0, 4, 1, 5));
+    v128.store(a, v128.shuffle<i32>(e, o, 2, 6, 3, 7), 16);
+    q0 += 16;
+    a += 32;
+    if (a >= end) break;
+    e = tapsPlanar(q0, r, w00, w02, w10, w12, w20, w22, b);
+  }
+}
+
+/**
+ * Four outputs of one channel: at `v` the int16 plane element of the first one's first tap, tap
+ * rows `r` bytes apart. The int32 lanes at v hold its taps 0 and 1 as a pair (and those of the
+ * outputs 2/sw apart), and the lanes two elements on its tap 2 in their low halves (the high
+ * halves meet the zero of the weight pair (w2, 0)).
  */
 @inline function tapsPlanar(v: usize, r: usize, w00: v128, w02: v128, w10: v128, w12: v128, w20: v128, w22: v128, b: v128): v128 {
   const v1 = v + r, v2 = v1 + r;
@@ -393,41 +412,6 @@ function dw3x3Planar(
   const s1 = i32x4.add(i32x4.dot_i16x8_s(v128.load(v1), w10), i32x4.dot_i16x8_s(v128.load(v1, 4), w12));
   const s2 = i32x4.add(i32x4.dot_i16x8_s(v128.load(v2), w20), i32x4.dot_i16x8_s(v128.load(v2, 4), w22));
   return i32x4.add(i32x4.add(s0, b), i32x4.add(s1, s2));
-}
-
-/**
- * One output row of one channel: `q0..q2` its three tap rows (sw = 1: pair rows, entries 4 bytes
- * apart, built on the fly from the int16 rows; sw = 2: the int16 rows themselves), four outputs
- * per vector, accumulators at `a`.
- */
-@inline function rowChannel(
-  sw: i32, q0: usize, q1: usize, q2: usize, w00: v128, w02: v128, w10: v128, w12: v128, w20: v128, w22: v128, b: v128, a: usize, Wo4: i32,
-): void {
-  const end = a + (<usize>Wo4 << 2);
-  while (a < end) {
-    let s0: v128, s1: v128, s2: v128;
-    if (sw == 1) {
-      // Pairs (v[j], v[j+1]) of four outputs from two overlapping loads.
-      const x0 = zipLo16(v128.load(q0), v128.load(q0, 2)), y0 = zipLo16(v128.load(q0, 4), v128.load(q0, 6));
-      const x1 = zipLo16(v128.load(q1), v128.load(q1, 2)), y1 = zipLo16(v128.load(q1, 4), v128.load(q1, 6));
-      const x2 = zipLo16(v128.load(q2), v128.load(q2, 2)), y2 = zipLo16(v128.load(q2, 4), v128.load(q2, 6));
-      s0 = i32x4.add(i32x4.dot_i16x8_s(x0, w00), i32x4.dot_i16x8_s(y0, w02));
-      s1 = i32x4.add(i32x4.dot_i16x8_s(x1, w10), i32x4.dot_i16x8_s(y1, w12));
-      s2 = i32x4.add(i32x4.dot_i16x8_s(x2, w20), i32x4.dot_i16x8_s(y2, w22));
-      q0 += 8;
-      q1 += 8;
-      q2 += 8;
-    } else {
-      s0 = i32x4.add(i32x4.dot_i16x8_s(v128.load(q0), w00), i32x4.dot_i16x8_s(v128.load(q0, 4), w02));
-      s1 = i32x4.add(i32x4.dot_i16x8_s(v128.load(q1), w10), i32x4.dot_i16x8_s(v128.load(q1, 4), w12));
-      s2 = i32x4.add(i32x4.dot_i16x8_s(v128.load(q2), w20), i32x4.dot_i16x8_s(v128.load(q2, 4), w22));
-      q0 += 16;
-      q1 += 16;
-      q2 += 16;
-    }
-    v128.store(a, i32x4.add(i32x4.add(s0, b), i32x4.add(s1, s2)));
-    a += 16;
-  }
 }
 
 // Geometry of the planar kernel's padded plane (set by `planarGeometry`).
