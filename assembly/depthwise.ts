@@ -54,9 +54,10 @@ function layoutScratch(base: usize, H: i32, W: i32, C: i32, padL: i32, padR: i32
   sWeights = sBias + <usize>roundUp(C, 16) * 4 + 64;
   // Weights: int16 [taps][Cp] (generic) or six vectors per 4 channels (3x3, 16-channel blocks).
   sAcc = sWeights + <usize>(kh * kw) * Cp * 2 + <usize>roundUp(C, 16) * 24 + 64;
-  // Accumulators of one output row: [Wo][Cp] or [Cp][Wo4] int32, plus what requant over-reads.
+  // Accumulators of one output row: [Wo][Cp] or [Cp][Wo4] int32, plus what requant over-reads;
+  // at least `pixelAccBytes`.
   let accBytes = Cp * Wo4 * 4;
-  if (accBytes < Wo4 * 64 + 4096) accBytes = Wo4 * 64 + 4096;
+  if (accBytes < pixelAccBytes(Wo)) accBytes = pixelAccBytes(Wo);
   sPacked = sAcc + accBytes + 256;
   let end = sPacked + <usize>H * <usize>(padL + W + padR) * Cp * 2 + 64;
   sSpace = end - sPacked;
@@ -160,6 +161,14 @@ function depthwiseGeneric(
 // ---------------------------------------------------------------------------------------------
 // 3x3 kernels (SIMD build)
 
+/**
+ * Accumulator bytes the channel-fastest 3x3 kernel has ([pixels][16] int32): one output row, and
+ * 4 KB more so that several narrow rows can be requantized in one call.
+ */
+@inline function pixelAccBytes(Wo: i32): usize {
+  return <usize>roundUp(Wo, 4) * EB + 4096;
+}
+
 /** Channels per block of the channel-fastest kernel: one 64-byte cache line of pairs per entry. */
 const CB = 16;
 /** Bytes per entry of a channel-fastest pair row (CB channels x one int16 pair). */
@@ -256,11 +265,16 @@ function dw3x3Pixels(
   loadBias(hdr, sBias, C, Cq);
   const vLen = 2 * Wq + 16;
   const limit = <usize>memory.size() << 16;
+  // Output rows that follow each other in dst are requantized together, as many as the
+  // accumulators hold: fewer calls for narrow layers.
+  const rowsTogether = dstRow == Wo * dstPx ? <i32>(pixelAccBytes(Wo) / (<usize>Wo * EB)) : 1;
   for (let cb = 0; cb < Cq; cb += CB) {
     const nb = C - cb < CB ? C - cb : CB;
     tag0 = tag1 = tag2 = -1;
+    let pending = 0;
     for (let oy = 0; oy < Ho; oy++) {
       const iy0 = oy * sh - padT;
+      const acc = sAcc + <usize>(pending * Wo) * EB;
       let r0 = zeroRow, r1 = zeroRow, r2 = zeroRow;
       for (let ky = 0; ky < 3; ky++) {
         const iy = iy0 + ky;
@@ -295,10 +309,14 @@ function dw3x3Pixels(
         const wt = sWeights + <usize>((cb + g) >> 2) * 96;
         const b = v128.load(sBias + (<usize>(cb + g) << 2));
         const off = <usize>g << 2;
-        if (sw == 1) rowGroup(1, r0 + off, r1 + off, r2 + off, wt, b, sAcc + off, Wo);
-        else rowGroup(2, r0 + off, r1 + off, r2 + off, wt, b, sAcc + off, Wo);
+        if (sw == 1) rowGroup(1, r0 + off, r1 + off, r2 + off, wt, b, acc + off, Wo);
+        else rowGroup(2, r0 + off, r1 + off, r2 + off, wt, b, acc + off, Wo);
       }
-      requantPixels(sAcc, CB, Wo, cb, nb, dst + <usize>(oy * dstRow), dstPx, dstCh);
+      pending++;
+      if (pending == rowsTogether || oy == Ho - 1) {
+        requantPixels(sAcc, CB, pending * Wo, cb, nb, dst + <usize>((oy + 1 - pending) * dstRow), dstPx, dstCh);
+        pending = 0;
+      }
     }
   }
 }
