@@ -7,7 +7,7 @@ import { createEngine } from "../src/engine.js";
 import { mobilenetV1, randomInput, randomOp } from "../src/networks/mobilenet.js";
 import { runBlock } from "../src/scratchpad/index.js";
 import type { ConvOp, Layout } from "../src/types.js";
-import { median } from "./timing.js";
+import { median, msPerCall } from "./timing.js";
 
 const [b = "5", layout = "HWC", dtype = "int8", secs = "3", mode] = process.argv.slice(2);
 const e = await createEngine();
@@ -19,25 +19,22 @@ const options = { memory: { l2: 64 << 20 } };
 const r = runBlock(e, x, ops, options);
 const fixed = { ...options, schedule: r.report.schedule, tiling: r.report.tiling };
 const run = () => runBlock(e, x, ops, fixed);
-const until = performance.now() + Number(secs) * 1000;
+/** When the timing that starts now should stop. */
+const deadline = () => performance.now() + Number(secs) * 1000;
 const head = `${r.report.schedule} ${JSON.stringify(r.report.tiling)} tiles ${r.report.tiles}`;
 if (mode === "--vs-kernels") {
   const kernels = () => e.conv(e.conv(x, ops[0]), ops[1]);
-  const ms = (f: () => unknown): number => {
-    const t = performance.now();
-    for (let i = 0; i < 5; i++) f();
-    return (performance.now() - t) / 5;
-  };
   for (let i = 0; i < 20; i++) { run(); kernels(); }
+  const until = deadline();
   const runs: number[] = [], ks: number[] = [], ratios: number[] = [];
   while (performance.now() < until) {
-    const a = ms(run), k = ms(kernels);
+    const a = msPerCall(run, 5), k = msPerCall(kernels, 5);
     runs.push(a); ks.push(k); ratios.push(a / k);
   }
   console.log(`${head} run ${median(runs).toFixed(3)} ms kernels ${median(ks).toFixed(3)} ms run/kernels ${median(ratios).toFixed(3)}`);
 } else {
   let n = 0;
-  const t0 = performance.now();
+  const t0 = performance.now(), until = deadline();
   while (performance.now() < until) { run(); n++; }
   console.log(`${head} ms/run ${((performance.now() - t0) / n).toFixed(2)}`);
 }

@@ -9,7 +9,7 @@ import type { KernelExports } from "../src/wasm/module.js";
 import { mobilenetV1, randomInput, randomOp } from "../src/networks/mobilenet.js";
 import { checkConv } from "../src/validate.js";
 import { HEADER_BYTES, channelParams, writeHeader } from "../src/wasm/params.js";
-import { median } from "./timing.js";
+import { median, msPerCall } from "./timing.js";
 
 const [name = "b7.pw", tileArg = "12", roundsArg = "20", wasmFile] = process.argv.slice(2);
 /** The tiles run on the package's kernels, or on another build of them given as a file. */
@@ -51,10 +51,9 @@ const tiled = () => {
     }
   }
 };
-const time = (f: () => unknown, n: number): number => { const t0 = performance.now(); for (let i = 0; i < n; i++) f(); return (performance.now() - t0) / n; };
 for (let i = 0; i < 10; i++) { tiled(); whole.run(); }
 const w0: number[] = [], t0: number[] = [];
-for (let i = 0; i < Number(roundsArg); i++) { w0.push(time(whole.run, 5)); t0.push(time(tiled, 5)); }
+for (let i = 0; i < Number(roundsArg); i++) { w0.push(msPerCall(whole.run, 5)); t0.push(msPerCall(tiled, 5)); }
 const same = Buffer.compare(Buffer.from(a.bytes(dst, H * W * Co)), Buffer.from(whole.output().data.buffer)) === 0;
 if (!same) throw new Error("the tiled output differs from the whole layer's");
 const macs = H * W * C * Co;

@@ -33,6 +33,13 @@ export function median(xs: number[]): number {
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
 
+/** Mean ms of `n` back-to-back calls of `fn` (the tuning aids' interleaved rounds). */
+export function msPerCall(fn: () => unknown, n: number): number {
+  const t = performance.now();
+  for (let i = 0; i < n; i++) fn();
+  return (performance.now() - t) / n;
+}
+
 /** Times `fn` synchronously. */
 export function time(fn: () => unknown, o: TimingOptions = {}): Timing {
   const { warmup = 3, warmupMs = 0, minRuns = 7, minMs = 400, maxRuns = 200 } = o;

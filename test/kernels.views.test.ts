@@ -135,49 +135,47 @@ function geometry3x3() {
     .map((g) => ({ ...g, outChannels: g.channels }));
 }
 
-describeEngines("channel-fastest 3x3 depthwise into rows with gaps", (engine) => {
-  // The channel-fastest 3x3 kernel requantizes several output rows in one call when they follow
-  // each other in the output; here they do not, or they do and the bytes after them are watched.
-  it("every element lands in its row, the gaps keep their bytes", () => {
-    fc.assert(
-      fc.property(fc.constantFrom(...SCHEMES).chain((scheme) => caseArb(scheme, "depthwise", geometry3x3())), fc.boolean(), (s, denseOut) => {
-        const { input, op } = buildCase(s);
-        const want = reference.conv(input, op);
-        const vin = gappyViews(input.height, input.width, input.channels)[0]!;
-        const { height: H, width: W, channels: C } = want;
-        const vout = denseOut
-          ? { name: "HWC dense", row: W * C, px: C, ch: 1, at: 0, bytes: H * W * C }
-          : gappyViews(H, W, C)[4]!;
-        const got = runInViews(engine(), input, op, vin, vout);
-        const first = firstDifference(got, want, vout);
-        expect(first, `${s.scheme} ${input.height}x${input.width}x${input.channels} -> ${vout.name}: first differing byte`).toBe(-1);
-      }),
-      { numRuns: 200 },
-    );
-  });
-});
+/**
+ * The 3x3 SIMD kernels' output stores, by orientation. Channel-fastest: several output rows are
+ * requantized in one call when they follow each other in the output; here they do not, or they do
+ * and the bytes after them are watched. Planar: a row's last vector is stored whole where the
+ * bytes past the row land on later rows of the plane; here rows and planes are apart, or the
+ * plane is dense and the bytes after the last plane are watched.
+ */
+const STORES_3x3 = [
+  {
+    kernel: "channel-fastest",
+    input: 0, // HWC channel window
+    gappy: 4, // HWC rows apart
+    dense: (H: number, W: number, C: number): GappyView => ({ name: "HWC dense", row: W * C, px: C, ch: 1, at: 0, bytes: H * W * C }),
+  },
+  {
+    kernel: "planar",
+    input: 1, // CHW rows apart
+    gappy: 1,
+    dense: (H: number, W: number, C: number): GappyView => ({ name: "CHW dense", row: W, px: 1, ch: H * W, at: 0, bytes: H * W * C }),
+  },
+];
 
-describeEngines("planar 3x3 depthwise on planes with gaps", (engine) => {
-  // The planar 3x3 kernel stores a row's last vector whole where the bytes past the row land on
-  // later rows of the plane; here rows and planes are apart, or the plane is dense and the bytes
-  // after the last plane are watched.
-  it("every element lands in its plane's rows, the gaps keep their bytes", () => {
-    fc.assert(
-      fc.property(fc.constantFrom(...SCHEMES).chain((scheme) => caseArb(scheme, "depthwise", geometry3x3())), fc.boolean(), (s, denseOut) => {
-        const { input, op } = buildCase(s);
-        const want = reference.conv(input, op);
-        const vin = gappyViews(input.height, input.width, input.channels)[1]!;
-        const vout = denseOut
-          ? { name: "CHW dense", row: want.width, px: 1, ch: want.height * want.width, at: 0, bytes: want.height * want.width * want.channels }
-          : gappyViews(want.height, want.width, want.channels)[1]!;
-        const got = runInViews(engine(), input, op, vin, vout);
-        const first = firstDifference(got, want, vout);
-        expect(first, `${s.scheme} ${input.height}x${input.width}x${input.channels} -> ${vout.name}: first differing byte`).toBe(-1);
-      }),
-      { numRuns: 200 },
-    );
+for (const k of STORES_3x3) {
+  describeEngines(`${k.kernel} 3x3 depthwise into rows with gaps`, (engine) => {
+    it("every element lands in its row, the gaps keep their bytes", () => {
+      fc.assert(
+        fc.property(fc.constantFrom(...SCHEMES).chain((scheme) => caseArb(scheme, "depthwise", geometry3x3())), fc.boolean(), (s, denseOut) => {
+          const { input, op } = buildCase(s);
+          const want = reference.conv(input, op);
+          const { height: H, width: W, channels: C } = want;
+          const vin = gappyViews(input.height, input.width, input.channels)[k.input]!;
+          const vout = denseOut ? k.dense(H, W, C) : gappyViews(H, W, C)[k.gappy]!;
+          const got = runInViews(engine(), input, op, vin, vout);
+          const first = firstDifference(got, want, vout);
+          expect(first, `${s.scheme} ${input.height}x${input.width}x${input.channels} -> ${vout.name}: first differing byte`).toBe(-1);
+        }),
+        { numRuns: 200 },
+      );
+    });
   });
-});
+}
 
 describeEngines("kernels on an input that ends where memory ends", (engine) => {
   // Dense HWC and CHW inputs whose last byte is memory's last: every vector the kernels read past
