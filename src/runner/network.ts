@@ -1,0 +1,136 @@
+// A network imported into the format-neutral graph (today: TFLite files). `run` lowers the graph to
+// a target (once per target) and executes it; `lower` shows what a target made of each layer.
+import type { DType, Graph, Quantization } from "../graph/types.js";
+import { numel } from "../graph/types.js";
+import { reference } from "../reference/index.js";
+import { defaultEngine } from "../runtime.js";
+import { lowerGraph, type Lowered, type TargetName } from "../targets/index.js";
+import type { ConvRunner, TensorData } from "../targets/types.js";
+import { runLowered, type GraphRunResult } from "./run.js";
+
+/** A graph input or output as the model declares it. */
+export interface GraphValueSpec {
+  name: string;
+  /** Tensor index in the model. */
+  index: number;
+  dtype: DType;
+  /** The model's own shape (NHWC for TFLite). */
+  shape: number[];
+  /** Per-tensor quantization, or null for a float or raw integer tensor. */
+  quant: { dtype: DType; scale: number; zeroPoint: number } | null;
+  /** The quantization exactly as stored in the file (per axis where the file has several). */
+  quantization: Quantization | null;
+}
+
+export interface GraphRunOptions {
+  /** The deployment whose arithmetic to run (default: the model's own runtime). */
+  target?: TargetName;
+  /** Also return every tensor the run produced, in execution order. */
+  layers?: boolean;
+  /** Where depthwise and pointwise layers run: the WebAssembly kernels (default; needs `await init()`) or the TypeScript reference. */
+  engine?: "wasm" | "reference";
+  /** Called after each layer (progress). */
+  onLayer?: (done: number, total: number) => void;
+}
+
+/** An input: the model's own bytes as a typed array of its dtype, or a record of those by input name. */
+export type GraphInput = TensorData | Record<string, TensorData>;
+
+/** A layer as a target lowered it: the op and the integer constants the deployment carries. */
+export interface LoweredLayerInfo {
+  op: number;
+  opType: string;
+  kind: string;
+  /** Name of the (first) output tensor. */
+  name: string;
+  outputs: number[];
+  params: Record<string, unknown>;
+}
+
+const ARRAY_OF: Record<DType, string> = { int8: "Int8Array", uint8: "Uint8Array", int16: "Int16Array", int32: "Int32Array", int64: "BigInt64Array", float32: "Float32Array", bool: "Uint8Array" };
+
+function spec(graph: Graph, index: number): GraphValueSpec {
+  const t = graph.tensors[index]!;
+  const q = t.quant && t.quant.scale.length === 1 ? { dtype: t.dtype, scale: t.quant.scale[0]!, zeroPoint: t.quant.zeroPoint[0]! } : null;
+  return { name: t.name, index, dtype: t.dtype, shape: t.shape.slice(), quant: q, quantization: t.quant };
+}
+
+export class GraphNetwork {
+  readonly inputs: GraphValueSpec[];
+  readonly outputs: GraphValueSpec[];
+  /** The target `run` uses when none is given: the model's own runtime. */
+  readonly defaultTarget: TargetName;
+  private readonly lowered = new Map<TargetName, Lowered>();
+
+  constructor(readonly graph: Graph) {
+    this.inputs = graph.inputs.map((i) => spec(graph, i));
+    this.outputs = graph.outputs.map((i) => spec(graph, i));
+    this.defaultTarget = graph.format === "tflite" ? "tflite-micro" : "onnxruntime";
+  }
+
+  get name(): string {
+    return this.graph.name;
+  }
+
+  get format(): Graph["format"] {
+    return this.graph.format;
+  }
+
+  /** The graph lowered to `target` (computed once per target). */
+  lowerTo(target: TargetName = this.defaultTarget): Lowered {
+    let l = this.lowered.get(target);
+    if (!l) {
+      l = lowerGraph(this.graph, target);
+      this.lowered.set(target, l);
+    }
+    return l;
+  }
+
+  /** Each layer as `target` runs it, with the integer constants the deployment carries. */
+  lower(target: TargetName = this.defaultTarget): LoweredLayerInfo[] {
+    const l = this.lowerTo(target);
+    return l.layers.map((layer) => ({
+      op: layer.op.index,
+      opType: layer.op.opcode,
+      kind: layer.op.kind,
+      name: this.graph.tensors[layer.op.outputs[0]!]!.name,
+      outputs: layer.op.outputs.slice(),
+      params: layer.params,
+    }));
+  }
+
+  run(input: GraphInput, options: GraphRunOptions = {}): GraphRunResult {
+    if (typeof options !== "object" || options === null) throw new TypeError("options must be an object");
+    const { target = this.defaultTarget, layers = false, engine = "wasm", onLayer } = options;
+    if (engine !== "wasm" && engine !== "reference") throw new RangeError(`options.engine must be "wasm" or "reference", got ${String(engine)}`);
+    const lowered = this.lowerTo(target);
+    const data = this.bindInputs(input).map((d, k) => (lowered.convertInput ? lowered.convertInput(k, d) : d));
+    const conv: ConvRunner = engine === "wasm" ? ((e) => (t, op) => e.conv(t, op))(defaultEngine()) : reference.conv;
+    return runLowered(lowered, data, { layers: layers === true, ctx: { conv }, onLayer });
+  }
+
+  /** Checks and copies the caller's inputs (so later changes to them cannot reach the run). */
+  private bindInputs(input: GraphInput): TensorData[] {
+    let byName: Record<string, unknown>;
+    if (ArrayBuffer.isView(input)) {
+      if (this.inputs.length !== 1) throw new TypeError(`the network has ${this.inputs.length} inputs (${this.inputs.map((i) => i.name).join(", ")}); pass a record by name`);
+      byName = { [this.inputs[0]!.name]: input };
+    } else if (typeof input === "object" && input !== null) {
+      byName = input as Record<string, unknown>;
+      for (const k of Object.keys(byName)) if (!this.inputs.some((i) => i.name === k)) throw new TypeError(`input "${k}" is not an input of the network (its inputs: ${this.inputs.map((i) => i.name).join(", ")})`);
+    } else {
+      throw new TypeError("input must be a typed array or a record of typed arrays by input name");
+    }
+    return this.inputs.map((s) => {
+      const v = byName[s.name];
+      const field = `input "${s.name}"`;
+      if (v === undefined) throw new TypeError(`${field} is missing`);
+      const want = ARRAY_OF[s.dtype];
+      if (!ArrayBuffer.isView(v) || (v as object).constructor.name !== want) throw new TypeError(`${field} is ${s.dtype} [${s.shape.join(", ")}]: pass a ${want} in the model's own layout`);
+      const arr = (v as TensorData).slice();
+      const n = numel(s.shape);
+      if (arr.length !== n) throw new RangeError(`${field} has ${arr.length} values; the model takes ${n} (shape [${s.shape.join(", ")}])`);
+      return arr;
+    });
+  }
+}

@@ -1,0 +1,87 @@
+// The runner: executes a lowered graph, whatever the target. It knows neither file formats nor
+// arithmetic: it binds the inputs, resets state tensors, runs each layer in order and hands out
+// copies of the tensors asked for, labelled with the target's quantization.
+import { numel, type DType, type GraphTensor } from "../graph/types.js";
+import { allocFor, viewAs } from "../targets/tensors.js";
+import type { Lowered, RunContext, TensorData } from "../targets/types.js";
+
+/** A tensor a run produced, in the model's own layout and shape. */
+export interface GraphValue {
+  name: string;
+  /** Tensor index in the model (TFLite subgraph 0). */
+  index: number;
+  dtype: DType;
+  shape: number[];
+  data: TensorData;
+  /** The target's quantization of this tensor (absent for float and raw int tensors). */
+  scale?: number;
+  zeroPoint?: number;
+}
+
+/** One tensor a layer produced (`run(x, { layers: true })`). */
+export interface GraphLayerOutput {
+  /** The tensor's name. */
+  layer: string;
+  /** The producing op's index, kind and opcode. */
+  op: number;
+  kind: string;
+  opType: string;
+  output: GraphValue;
+}
+
+export interface GraphRunResult {
+  outputs: Record<string, GraphValue>;
+  layers?: GraphLayerOutput[];
+}
+
+/** A variable tensor's value before the first invoke: its zero point (int8), else 0 (TFLM's reset). */
+function resetState(t: GraphTensor): TensorData {
+  const d = allocFor(t);
+  if (t.dtype === "int8" && t.quant) (d as Int8Array).fill(t.quant.zeroPoint[0]!);
+  return d;
+}
+
+/** Runs a lowered graph on inputs already in the target's dtype and quantization. */
+export function runLowered(
+  lowered: Lowered,
+  inputs: TensorData[],
+  options: { layers?: boolean; ctx: RunContext; onLayer?: (done: number, total: number) => void },
+): GraphRunResult {
+  const g = lowered.graph;
+  const values: Array<TensorData | undefined> = new Array(g.tensors.length);
+  // Constants are views of the model (ops never write them); state starts from its reset value.
+  for (const t of g.tensors) {
+    if (t.data) values[t.index] = viewAs(t.dtype, t.data);
+    else if (t.variable) values[t.index] = resetState(t);
+  }
+  g.inputs.forEach((ti, k) => (values[ti] = inputs[k]));
+  const layers: GraphLayerOutput[] | undefined = options.layers ? [] : undefined;
+  const total = lowered.layers.length;
+  lowered.layers.forEach((layer, i) => {
+    layer.run(values, options.ctx);
+    if (layers) {
+      const op = layer.op;
+      // A state tensor the op updated in place is part of what the run produced.
+      const produced = [...op.outputs, ...op.inputs.filter((t) => t >= 0 && g.tensors[t]!.variable)];
+      for (const o of produced) layers.push({ layer: g.tensors[o]!.name, op: op.index, kind: op.kind, opType: op.opcode, output: publicValue(lowered, o, values) });
+    }
+    options.onLayer?.(i + 1, total);
+  });
+  const outputs: Record<string, GraphValue> = {};
+  for (const o of g.outputs) outputs[g.tensors[o]!.name] = publicValue(lowered, o, values);
+  return layers ? { outputs, layers } : { outputs };
+}
+
+function publicValue(lowered: Lowered, index: number, values: Array<TensorData | undefined>): GraphValue {
+  const t = lowered.graph.tensors[index]!;
+  const f = lowered.formats[index]!;
+  const data = values[index];
+  if (!data) throw new Error(`internal: tensor ${index} ("${t.name}") was not computed`);
+  if (data.length !== numel(f.shape)) throw new Error(`internal: tensor ${index} ("${t.name}") has ${data.length} values for shape [${f.shape.join(", ")}]`);
+  const v: GraphValue = { name: t.name, index, dtype: f.dtype, shape: f.shape.slice(), data: data.slice() };
+  if (f.scale !== undefined) {
+    v.scale = f.scale;
+    v.zeroPoint = f.zeroPoint!;
+  }
+  return v;
+}
