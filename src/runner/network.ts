@@ -6,6 +6,11 @@ import { reference } from "../reference/index.js";
 import { defaultEngine } from "../runtime.js";
 import { lowerGraph, type Lowered, type TargetName } from "../targets/index.js";
 import type { ConvRunner, TensorData } from "../targets/types.js";
+import { Network, type NetworkCheck } from "../network/network.js";
+import type { NetworkPlanOptions } from "../network/plan.js";
+import type { CheckOptions } from "../check/index.js";
+import type { NetworkReport } from "../report.js";
+import { kernelLayers } from "./kernel-layers.js";
 import { runLowered, type GraphRunResult } from "./run.js";
 
 /** A graph input or output as the model declares it. */
@@ -61,6 +66,7 @@ export class GraphNetwork {
   /** The target `run` uses when none is given: the model's own runtime. */
   readonly defaultTarget: TargetName;
   private readonly lowered = new Map<TargetName, Lowered>();
+  private kernels: { net: Network; others: Array<{ layer: string; kind: string }> } | null = null;
 
   constructor(readonly graph: Graph) {
     this.inputs = graph.inputs.map((i) => spec(graph, i));
@@ -86,6 +92,29 @@ export class GraphNetwork {
     return l;
   }
 
+  /** The kernel-layer view the planner and the check work on (built once). */
+  private kernelView(): { net: Network; others: Array<{ layer: string; kind: string }> } {
+    if (!this.kernels) {
+      const k = kernelLayers(this.graph);
+      this.kernels = { net: new Network(k.graph), others: k.others };
+    }
+    return this.kernels;
+  }
+
+  /**
+   * The fusion plan of the model's depthwise-separable blocks on the GAP8 scratchpad model (as for
+   * an ONNX model): per block the recommended schedule with its bytes and estimated cycles.
+   */
+  plan(options: NetworkPlanOptions = {}): NetworkReport {
+    return this.kernelView().net.plan(options);
+  }
+
+  /** The deployment check over the model's depthwise and pointwise layers (as for an ONNX model). */
+  check(options: CheckOptions, plan: NetworkPlanOptions = {}): { findings: NetworkCheck["findings"]; notChecked: Array<{ layer: string; kind: string }> } {
+    const { net, others } = this.kernelView();
+    return { findings: net.check(options, plan).findings, notChecked: others.map((o) => ({ ...o })) };
+  }
+
   /** Each layer as `target` runs it, with the integer constants the deployment carries. */
   lower(target: TargetName = this.defaultTarget): LoweredLayerInfo[] {
     const l = this.lowerTo(target);
@@ -103,8 +132,9 @@ export class GraphNetwork {
     if (typeof options !== "object" || options === null) throw new TypeError("options must be an object");
     const { target = this.defaultTarget, layers = false, engine = "wasm", onLayer } = options;
     if (engine !== "wasm" && engine !== "reference") throw new RangeError(`options.engine must be "wasm" or "reference", got ${String(engine)}`);
+    const bound = this.bindInputs(input);
     const lowered = this.lowerTo(target);
-    const data = this.bindInputs(input).map((d, k) => (lowered.convertInput ? lowered.convertInput(k, d) : d));
+    const data = bound.map((d, k) => (lowered.convertInput ? lowered.convertInput(k, d) : d));
     const conv: ConvRunner = engine === "wasm" ? ((e) => (t, op) => e.conv(t, op))(defaultEngine()) : reference.conv;
     return runLowered(lowered, data, { layers: layers === true, ctx: { conv }, onLayer });
   }

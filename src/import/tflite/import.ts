@@ -28,7 +28,8 @@ export function importTflite(input: Uint8Array): Graph {
   if (!(input instanceof Uint8Array)) throw new TypeError("the model must be a Uint8Array of the .tflite file's bytes");
   if (input.byteLength > L.fileBytes) throw new TfliteError(`the file has ${input.byteLength} bytes; at most ${L.fileBytes} are accepted`);
   // One private copy: the caller's array may change while we read, and constants are views of it.
-  const bytes = input.slice();
+  // (`new Uint8Array(x)` copies; a Node Buffer's `slice` would only make a view.)
+  const bytes = new Uint8Array(input);
   if (!isTflite(bytes)) throw new TfliteError(`at byte 4: not a TFLite flatbuffer (no "TFL3" file identifier)`);
   const fb = new FlatBuffer(bytes);
   const model = fb.root("model");
