@@ -44,6 +44,9 @@ export function importTflite(input: Uint8Array): Graph {
 
   const tensorTables = sg.tables(F.SubGraph.tensors, "tensors", L.tensors);
   const tensors = tensorTables.map((t, i) => readTensor(t, i, buffers, fb));
+  let activationBytes = 0;
+  for (const t of tensors) if (!t.data) activationBytes += numel(t.shape) * DTYPE_BYTES[t.dtype];
+  if (activationBytes > L.activationBytes) throw new TfliteError(`the runtime tensors of subgraphs[0] take ${activationBytes} bytes; at most ${L.activationBytes} are accepted`);
   const tensorIndex = (v: number, where: string, optional: boolean): number => {
     if (optional && v === -1) return -1;
     if (!Number.isInteger(v) || v < 0 || v >= tensors.length) throw new TfliteError(`${where} = ${v} is not a tensor index (the subgraph has ${tensors.length} tensors)`);

@@ -19,4 +19,6 @@ export const TFLITE_LIMITS = {
   opTensors: 1_024,
   /** Elements of one tensor (2^28: 256 MiB of int8). */
   tensorElements: 2 ** 28,
+  /** Bytes of all runtime (non-constant) tensors together: what one run allocates at most. */
+  activationBytes: 512 * 1024 * 1024,
 } as const;
