@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, test } from "vitest";
 import { TfliteError, UnsupportedOpError, init, loadTflite } from "../src/index.js";
 import { FlatBuffer, type Table } from "../src/import/tflite/flatbuffer.js";
 import { F } from "../src/import/tflite/schema.js";
-import { Rng } from "../src/networks/mobilenet.js";
+import { Rng } from "../src/rng.js";
 import { SHARED_TFLITE, caseInputs, compareCase, dumpFiles } from "./helpers/tflite-dumps.js";
 
 const BOUND_MS = 2000;

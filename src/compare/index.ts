@@ -2,7 +2,7 @@
 // (matched by model tensor) and for the final outputs, how far each target drifts from the
 // reference target, in its quantization steps and in real units.
 import type { Network } from "../network/network.js";
-import { Rng } from "../networks/mobilenet.js";
+import { Rng } from "../rng.js";
 import type { GraphInput, GraphNetwork } from "../runner/network.js";
 import { TARGETS, type TargetName } from "../targets/types.js";
 import type { NetworkInput } from "../network/network.js";

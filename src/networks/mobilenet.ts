@@ -14,6 +14,7 @@
 // each output channel the accumulator's mean and standard deviation over a uniformly random input
 // are known from the weights exactly (sum w, sum w^2), the bias cancels the mean, and each scheme's
 // multiplier maps the standard deviation to about 36 output steps.
+import { Rng, hashSeed } from "../rng.js";
 import { toLayout } from "../layout.js";
 import { onnxScales, padding as padHelpers, tfliteMultipliers } from "../quant.js";
 import type { ConvOp, Dtype, Layout, Padding, Requant, Tensor } from "../types.js";
@@ -243,49 +244,6 @@ export function mobilenetV2(options: NetworkOptions = {}): NetworkSpec {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Deterministic randomness
-
-/** A small seeded PRNG (mulberry32): `u32()` in [0, 2^32), `float()` in [0, 1), `int(lo, hi)` inclusive. */
-export class Rng {
-  private state: number;
-
-  constructor(seed: number) {
-    this.state = seed | 0;
-  }
-
-  u32(): number {
-    this.state = (this.state + 0x6d2b79f5) | 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  }
-
-  float(): number {
-    return this.u32() / 4294967296;
-  }
-
-  /** Uniform integer in [lo, hi] (both inclusive; the range must be below 2^32). */
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.float() * (hi - lo + 1));
-  }
-
-  /** Uniform float in [lo, hi). */
-  range(lo: number, hi: number): number {
-    return lo + this.float() * (hi - lo);
-  }
-}
-
-/** FNV-1a of a string, mixed with a seed: independent streams for independent purposes. */
-export function hashSeed(seed: number, ...parts: string[]): number {
-  let h = (0x811c9dc5 ^ Math.imul(seed | 0, 0x9e3779b1)) >>> 0;
-  for (const ch of parts.join("\u0000")) {
-    h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
-  }
-  return h;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Random quantized ops
 
 /** The requantization variants the random builder knows (tflite split by rounding). */
@@ -501,3 +459,5 @@ export function randomOp(layer: LayerSpec, options: RandomLayerOptions): ConvOp 
 export function randomLayer(layer: LayerSpec, options: RandomLayerOptions): { input: Tensor; op: ConvOp } {
   return { input: randomInput(layer, options), op: randomOp(layer, options) };
 }
+
+export { Rng, hashSeed };

@@ -1,6 +1,7 @@
 // Shared pieces of the kernel suites: the suite factory that runs one suite against every build
 // of the WebAssembly kernels (SIMD and scalar), a byte-exact tensor comparison whose failure
 // message locates the differing elements, and a small deterministic generator for test data.
+import { Rng } from "../../src/rng.js";
 import { assert, beforeAll, describe, expect } from "vitest";
 import { createEngine, type Engine } from "../../src/engine.js";
 import { elementIndex } from "../../src/layout.js";
@@ -71,46 +72,8 @@ export function expectSameTensor(actual: Tensor, expected: Tensor, context = "")
   if (d !== "") assert.fail(context ? `${context}: ${d}` : d);
 }
 
-/**
- * A small deterministic generator (mulberry32): test data comes from a seed that fast-check
- * draws and prints, so a failing case is reproducible without storing kilobytes of bytes.
- */
-export class Rng {
-  private s: number;
-  constructor(seed: number) {
-    this.s = seed | 0;
-  }
-  /** Uniform uint32. */
-  u32(): number {
-    let t = (this.s = (this.s + 0x6d2b79f5) | 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  }
-  /** Uniform integer in [lo, hi]. */
-  int(lo: number, hi: number): number {
-    return lo + Math.floor((this.u32() / 2 ** 32) * (hi - lo + 1));
-  }
-  /** Uniform int32 (any bit pattern). */
-  i32(): number {
-    return this.u32() | 0;
-  }
-  /** True with probability p. */
-  chance(p: number): boolean {
-    return this.u32() / 2 ** 32 < p;
-  }
-  pick<T>(xs: readonly T[]): T {
-    return xs[this.int(0, xs.length - 1)];
-  }
-  /** An integer in [lo, hi], one of `edges` (clipped to the range) with probability `pEdge`. */
-  edgy(lo: number, hi: number, edges: readonly number[], pEdge = 0.15): number {
-    if (this.chance(pEdge)) {
-      const e = this.pick(edges);
-      if (e >= lo && e <= hi) return e;
-    }
-    return this.int(lo, hi);
-  }
-}
+/** Test data comes from a seed that fast-check draws and prints, so a failing case is reproducible. */
+export { Rng };
 
 /** `n` int8 values, extremes (-128, 127, 0, ±1) over-represented. */
 export function randomInt8(rng: Rng, n: number): Int8Array {
