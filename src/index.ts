@@ -46,14 +46,28 @@ export function plan(input: Tensor, ops: [ConvOp, ConvOp], options?: BlockOption
   return planBlock(input, ops, options);
 }
 
-// ONNX import and the network runner (issue 5).
-export { loadOnnx, OnnxError, UnsupportedOpError } from "./onnx/index.js";
+// Model import (ONNX, TFLite) and the network runners.
+export { loadOnnx, OnnxError } from "./onnx/index.js";
+// The limits an ONNX file and a network's layers are checked against (each bound documented where it is defined).
+export { ONNX_LIMITS } from "./onnx/index.js";
+export { NETWORK_LIMITS } from "./network/index.js";
+export { UnsupportedOpError } from "./graph/errors.js";
+export { loadModel, loadTflite, TfliteError, TFLITE_LIMITS } from "./import/index.js";
+export { GraphNetwork } from "./runner/network.js";
+export type { GraphInput, GraphRunOptions, GraphValueSpec, LoweredLayerInfo } from "./runner/network.js";
+export type { GraphLayerOutput, GraphRunResult, GraphValue } from "./runner/run.js";
+export { TARGETS } from "./targets/index.js";
+export { compare, randomInputs } from "./compare/index.js";
+export { formatCompare } from "./compare/format.js";
+export type { CompareOptions, CompareReport, LayerDrift, OutputDrift } from "./compare/index.js";
+export type { TargetName } from "./targets/index.js";
+export type * from "./graph/types.js";
 export type { LoadOptions, ImportOptions } from "./onnx/index.js";
 export { Network, ADD_ROUNDINGS } from "./network/index.js";
 export type { AddRounding, BlockRun, BlockUnit, InputValue, Layer, LayerKind, LayerOutput, NetworkCheck, NetworkGraph, NetworkInput, NetworkValue, QParams, RunOptions, RunResult, ValueSpec } from "./network/index.js";
 export { U8S8_MODES } from "./network/index.js";
 export type { U8S8Mode } from "./network/index.js";
 
-// Throughput mode: a batch spread over worker threads (issue 4).
+// Throughput mode: a batch spread over worker threads.
 export { WorkerPool, layersPool, networkPool } from "./pool/pool.js";
 export type { PoolOptions } from "./pool/pool.js";

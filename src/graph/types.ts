@@ -17,6 +17,9 @@ export interface Quantization {
   zeroPoint: Int32Array;
   /** The axis the per-channel entries run along (meaningful when there are several). */
   axis: number;
+  /** The real range the converter recorded (TFLite `min`/`max`), when the file stores one. */
+  min?: Float32Array;
+  max?: Float32Array;
 }
 
 export interface GraphTensor {

@@ -84,7 +84,8 @@ function opcodeName(t: Table): string {
 
 function readTensor(t: Table, index: number, buffers: Table[], fb: FlatBuffer): GraphTensor {
   const where = `tensor ${index}`;
-  const name = t.string(F.Tensor.name, "name") ?? `tensor_${index}`;
+  // An unnamed tensor keeps the empty name TFLite gives it (graph inputs are bound by that name).
+  const name = t.string(F.Tensor.name, "name") ?? "";
   const rawShape = t.i32s(F.Tensor.shape, "shape") ?? new Int32Array(0);
   if (rawShape.length > L.rank) throw new TfliteError(`${t.path}.shape has ${rawShape.length} dimensions; at most ${L.rank} are accepted`);
   const shape = Array.from(rawShape);
@@ -119,6 +120,13 @@ function readTensor(t: Table, index: number, buffers: Table[], fb: FlatBuffer): 
         if (!Number.isFinite(scale[i]!) || scale[i]! < 0) throw new TfliteError(`${q.path}.scale[${i}] of ${where} ("${name}") is ${scale[i]}`);
       }
       quant = { scale, zeroPoint, axis: scale.length > 1 ? axis : 0 };
+      // Some deployments (NNTool) start from the recorded range rather than from scale and zero point.
+      const min = q.f32s(F.Quantization.min, "min");
+      const max = q.f32s(F.Quantization.max, "max");
+      if (min && max && min.length > 0 && min.length === max.length) {
+        quant.min = min;
+        quant.max = max;
+      }
     }
   }
 

@@ -1,0 +1,17 @@
+// The `cmsis-nn` target: TensorFlow Lite Micro built with the CMSIS-NN kernels
+// (OPTIMIZED_KERNEL_DIR=cmsis_nn). Measured against the reference build on every tensor of the
+// shared dumps, the two agree everywhere except the SVDF activation state, which CMSIS-NN stores
+// without its zero point (see ../tflite-micro/ops/svdf.ts); so this is the reference op table with
+// CMSIS-NN's SVDF.
+import type { Graph } from "../../graph/types.js";
+import { lowerOps, type OpTable } from "../lowering.js";
+import { TFLITE_MICRO_OPS, fileFormats } from "../tflite-micro/index.js";
+import { svdfLowering } from "../tflite-micro/ops/svdf.js";
+import type { Lowered } from "../types.js";
+
+/** TFLite Micro's op table with the kernels where the CMSIS-NN build computes other bytes. */
+export const CMSIS_NN_OPS: OpTable = { ...TFLITE_MICRO_OPS, svdf: svdfLowering("cmsis-nn") };
+
+export function lowerCmsisNn(graph: Graph): Lowered {
+  return { target: "cmsis-nn", graph, formats: fileFormats(graph), layers: lowerOps(graph, CMSIS_NN_OPS, "cmsis-nn") };
+}

@@ -1,0 +1,102 @@
+// ADD as ONNX Runtime's QLinearAdd (com.microsoft), with numpy broadcasting. The two targets differ
+// here and only here: `onnxruntime` rounds as the x86-64 MLAS kernel does (fused multiply-adds on
+// the raw inputs, `addX86`), `onnxruntime-wasm` as the portable kernel of the WebAssembly build
+// (`addWasm`). The x86 kernel takes an input that is one value per broadcast span (e.g. a per-channel
+// constant) through another order of multiply-adds; which input that is depends on the layout ONNX
+// Runtime sees, so a 4-D NHWC tensor is judged in the NCHW order a converted model has.
+// A fused activation clamps the rounded byte (see activationBounds).
+import type { ElementwiseOp, Graph } from "../../graph/types.js";
+import { addWasm, addX86, addX86Constants, addX86ScalarA, type AddParams } from "../../network/arith.js";
+import { valueOf } from "../tensors.js";
+import type { LoweredLayer, TensorData } from "../types.js";
+import { activationBounds, input, isQ8, newQ8, output, q8 } from "./common.js";
+import { lowerFloatPath } from "./float-path.js";
+
+export type AddRounding = "x86" | "wasm";
+
+/** The shape in the order ONNX Runtime sees it: NCHW for a 4-D NHWC tensor, else as stored. */
+function onnxOrder(shape: readonly number[]): number[] {
+  return shape.length === 4 ? [shape[0]!, shape[3]!, shape[1]!, shape[2]!] : shape.slice();
+}
+
+/** Whether ONNX Runtime's broadcaster hands this input to the kernel as one value per span: its
+ * innermost non-trivial dimension is broadcast while the output's is not. */
+function oneValuePerSpan(shape: number[], out: number[]): boolean {
+  if (shape.reduce((a, b) => a * b, 1) === 1) return true;
+  const aligned = [...new Array<number>(out.length - shape.length).fill(1), ...shape];
+  for (let d = out.length - 1; d >= 0; d--) {
+    if (out[d] === 1) continue;
+    return aligned[d] === 1;
+  }
+  return false;
+}
+
+/** Element strides of `shape` aligned to `out`'s rank, 0 along broadcast dimensions. */
+function broadcastStrides(shape: readonly number[], out: readonly number[]): number[] {
+  const st = new Array<number>(out.length).fill(0);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    st[out.length - shape.length + i] = shape[i] === 1 ? 0 : s;
+    s *= shape[i]!;
+  }
+  return st;
+}
+
+export function addLowering(rounding: AddRounding) {
+  return (op: ElementwiseOp, graph: Graph): LoweredLayer => {
+    const at = input(graph, op, 0, "input a");
+    const bt = input(graph, op, 1, "input b");
+    const yt = output(graph, op);
+    // QLinearAdd takes three tensors of one 8-bit type; anything else is the float path.
+    if (!isQ8(at) || !isQ8(bt) || !isQ8(yt) || at.dtype !== yt.dtype || bt.dtype !== yt.dtype) return lowerFloatPath(op, graph);
+    const a = q8(op, at, "input a");
+    const b = q8(op, bt, "input b");
+    const y = q8(op, yt, "the output");
+    const [lo, hi] = activationBounds(op.activation, y);
+    const p: AddParams = { sa: a.scale, za: a.zeroPoint, sb: b.scale, zb: b.zeroPoint, sc: y.scale, zc: y.zeroPoint, lo, hi };
+    const x86 = rounding === "x86" ? addX86Constants(p) : null;
+    const scalarA = x86 !== null && oneValuePerSpan(onnxOrder(at.shape), onnxOrder(yt.shape));
+    const outShape = yt.shape;
+    const sa = broadcastStrides(at.shape, outShape);
+    const sb = broadcastStrides(bt.shape, outShape);
+    const n = outShape.reduce((u, v) => u * v, 1);
+    const rank = outShape.length;
+    const ai = op.inputs[0]!;
+    const bi = op.inputs[1]!;
+    const yi = op.outputs[0]!;
+    const params: Record<string, unknown> = {
+      onnxOp: "QLinearAdd", rounding: rounding === "x86" ? "x86-64 (fused multiply-adds)" : "WebAssembly (portable)",
+      aScale: a.scale, aZeroPoint: a.zeroPoint, bScale: b.scale, bZeroPoint: b.zeroPoint, outputScale: y.scale, outputZeroPoint: y.zeroPoint, min: lo, max: hi,
+    };
+    if (x86) Object.assign(params, { rA: x86.rA, rB: x86.rB, fixed: x86.fixed, aPerSpan: scalarA });
+    return {
+      op,
+      params,
+      run(values: Array<TensorData | undefined>) {
+        const av = valueOf(values, ai) as Int8Array | Uint8Array;
+        const bv = valueOf(values, bi) as Int8Array | Uint8Array;
+        const out = newQ8(y.dtype, n);
+        const idx = new Array<number>(rank).fill(0);
+        let ia = 0;
+        let ib = 0;
+        for (let i = 0; i < n; i++) {
+          const u = av[ia]!;
+          const v = bv[ib]!;
+          if (!x86) out[i] = addWasm(u, v, p);
+          else if (scalarA) out[i] = addX86ScalarA(u, v, x86.rA, x86.rB, x86.fixed, lo, hi);
+          else out[i] = addX86(u, v, x86.rA, x86.rB, x86.fixed, lo, hi);
+          for (let d = rank - 1; d >= 0; d--) {
+            idx[d]!++;
+            ia += sa[d]!;
+            ib += sb[d]!;
+            if (idx[d]! < outShape[d]!) break;
+            ia -= sa[d]! * outShape[d]!;
+            ib -= sb[d]! * outShape[d]!;
+            idx[d] = 0;
+          }
+        }
+        values[yi] = out;
+      },
+    };
+  };
+}

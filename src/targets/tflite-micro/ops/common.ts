@@ -1,0 +1,97 @@
+// Helpers shared by the weight-free TFLite Micro kernels: operand lookup, the checks TFLM's Prepare
+// functions make (refused as UnsupportedOpError), and broadcasting plans computed at lowering time.
+import { UnsupportedOpError } from "../../../graph/errors.js";
+import { numel, type DType, type Graph, type GraphOp, type GraphTensor } from "../../../graph/types.js";
+import { tensorAt } from "../../tensors.js";
+
+/** Refuses the op, naming it and what TFLite Micro does not take. */
+export function unsupported(op: GraphOp, detail: string): never {
+  throw new UnsupportedOpError(op.index, op.opcode, detail);
+}
+
+/** Input tensor `k` of the op (which must be present). */
+export function inputOf(graph: Graph, op: GraphOp, k: number): GraphTensor {
+  const i = op.inputs[k];
+  if (i === undefined || i < 0) unsupported(op, `input ${k} is missing`);
+  return tensorAt(graph, i);
+}
+
+export function outputOf(graph: Graph, op: GraphOp): GraphTensor {
+  return tensorAt(graph, op.outputs[0]!);
+}
+
+/** Refuses a dtype the kernel has no path for. */
+export function requireDtype(op: GraphOp, t: GraphTensor, allowed: readonly DType[], what: string): void {
+  if (!allowed.includes(t.dtype)) unsupported(op, `${t.dtype} ${what} (tensor ${t.index}) is not supported; ${allowed.join(" or ")} expected`);
+}
+
+/** The per-tensor float32 scale and zero point; per-channel or missing quantization is refused. */
+export function quantOf(op: GraphOp, t: GraphTensor, what: string): { scale: number; zeroPoint: number } {
+  if (!t.quant || t.quant.scale.length === 0) unsupported(op, `the ${what} (tensor ${t.index}) has no quantization`);
+  if (t.quant.scale.length !== 1) unsupported(op, `the ${what} (tensor ${t.index}) is quantized per channel; TFLite Micro expects one scale`);
+  return { scale: t.quant.scale[0]!, zeroPoint: t.quant.zeroPoint[0]! };
+}
+
+/** Row-major strides of a shape. */
+export function stridesOf(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i]!;
+  }
+  return s;
+}
+
+/**
+ * numpy broadcasting of two inputs onto the output, as a list of rows: the output is walked in
+ * rows of its last dimension; row r starts at `offA[r]` / `offB[r]` in the inputs, and inside a row
+ * an input advances by `strideA` / `strideB` (0 when it is broadcast along the last dimension).
+ */
+export interface BroadcastPlan {
+  rows: number;
+  inner: number;
+  offA: Int32Array;
+  offB: Int32Array;
+  strideA: number;
+  strideB: number;
+}
+
+export function broadcastPlan(aShape: readonly number[], bShape: readonly number[], outShape: readonly number[]): BroadcastPlan {
+  const rank = outShape.length;
+  const pad = (s: readonly number[]) => [...new Array<number>(rank - s.length).fill(1), ...s];
+  const a = pad(aShape);
+  const b = pad(bShape);
+  const sa = stridesOf(a).map((s, i) => (a[i] === 1 && outShape[i] !== 1 ? 0 : s));
+  const sb = stridesOf(b).map((s, i) => (b[i] === 1 && outShape[i] !== 1 ? 0 : s));
+  const inner = rank === 0 ? 1 : outShape[rank - 1]!;
+  const total = numel(outShape);
+  const rows = inner === 0 ? 0 : total / inner;
+  const offA = new Int32Array(rows);
+  const offB = new Int32Array(rows);
+  const idx = new Array<number>(Math.max(rank - 1, 0)).fill(0);
+  for (let r = 0; r < rows; r++) {
+    let oa = 0;
+    let ob = 0;
+    for (let d = 0; d < rank - 1; d++) {
+      oa += idx[d]! * sa[d]!;
+      ob += idx[d]! * sb[d]!;
+    }
+    offA[r] = oa;
+    offB[r] = ob;
+    for (let d = rank - 2; d >= 0; d--) {
+      if (++idx[d]! < outShape[d]!) break;
+      idx[d] = 0;
+    }
+  }
+  return { rows, inner, offA, offB, strideA: rank === 0 ? 0 : sa[rank - 1]!, strideB: rank === 0 ? 0 : sb[rank - 1]! };
+}
+
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** C's integer division (truncates toward zero). */
+export function cdiv(a: number, b: number): number {
+  return Math.trunc(a / b);
+}

@@ -1,0 +1,109 @@
+// CONV_2D as TFLite Micro's reference kernel computes it (ConvPerChannel): per output pixel and
+// channel, `acc = sum of w * (x - inZeroPoint)` over the taps inside the input (padding taps add
+// nothing), `+ bias`, then per-channel MultiplyByQuantizedMultiplier, `+ outZeroPoint`, clamp.
+// Grouped convolution: output channel `o` reads the input channels of group `o / (O / groups)`.
+// 1x1 convolutions with stride 1, no padding and one group run on the WebAssembly pointwise
+// kernel with the `tflite` scheme (the same formula); everything else in TypeScript.
+import type { Conv2dOp, Graph } from "../../../graph/types.js";
+import type { PointwiseOp, Tensor } from "../../../types.js";
+import { tensorAt, valueOf } from "../../tensors.js";
+import type { LoweredLayer, RunContext, TensorData } from "../../types.js";
+import { activationQuant, channelMultipliers, fitsKernels, int32Bias, int8Weights, offsetInput, outputClamp, requant, requiredInput } from "./weighted-common.js";
+
+export function lowerConv2d(op: Conv2dOp, graph: Graph): LoweredLayer {
+  const x = requiredInput(graph, op, 0, "the input");
+  const f = requiredInput(graph, op, 1, "the filter");
+  const y = tensorAt(graph, op.outputs[0]!);
+  const inQ = activationQuant(op, x, "the input");
+  const [N, H, W, C] = x.shape as [number, number, number, number];
+  const [O, kh, kw, Ig] = f.shape as [number, number, number, number];
+  const [, Ho, Wo] = y.shape as [number, number, number, number];
+  const groups = C / Ig;
+  const perGroup = O / groups;
+  const w = int8Weights(op, f, O, "the filter");
+  const bias = int32Bias(graph, op, 2, O);
+  const clampQ = outputClamp(op, y);
+  const { multiplier, shift } = channelMultipliers(op, inQ.scale, w.scales, clampQ.outScale, O);
+  const inputOffset = -inQ.zeroPoint;
+  const { outputOffset, activationMin, activationMax } = clampQ;
+  const weights = Int8Array.from(w.data);
+  const [sh, sw] = op.stride;
+  const [dh, dw] = op.dilation;
+  const { top, left } = op.pad;
+  const xi = op.inputs[0]!;
+  const yi = op.outputs[0]!;
+  const params = { multiplier, shift, inputOffset, outputOffset, activationMin, activationMax, weights, bias, groups };
+
+  if (kh === 1 && kw === 1 && sh === 1 && sw === 1 && groups === 1 && op.pad.top + op.pad.bottom + op.pad.left + op.pad.right === 0) {
+    // Weights [O][1][1][C] are already the pointwise layout [Cout][Cin].
+    const pw: PointwiseOp = {
+      kind: "pointwise", outChannels: O, weights, bias,
+      requant: { scheme: "tflite", rounding: "double", multiplier, shift, outputZeroPoint: outputOffset, min: activationMin, max: activationMax },
+    };
+    if (fitsKernels({ height: H, width: W, channels: C, zeroPoint: inQ.zeroPoint }, pw)) {
+      const inSize = H * W * C;
+      const outSize = H * W * O;
+      return {
+        op,
+        params: { ...params, kernel: "wasm pointwise" },
+        run(values: Array<TensorData | undefined>, ctx: RunContext) {
+          const xd = valueOf(values, xi) as Int8Array;
+          const out = new Int8Array(N * outSize);
+          for (let b = 0; b < N; b++) {
+            const t: Tensor = { data: xd.subarray(b * inSize, (b + 1) * inSize), height: H, width: W, channels: C, layout: "HWC", zeroPoint: inQ.zeroPoint };
+            out.set(ctx.conv(t, pw).data as Int8Array, b * outSize);
+          }
+          values[yi] = out;
+        },
+      };
+    }
+  }
+
+  const taps = kh * kw * Ig;
+  return {
+    op,
+    params: { ...params, kernel: "typescript" },
+    run(values: Array<TensorData | undefined>) {
+      const xo = offsetInput(valueOf(values, xi) as Int8Array, inputOffset);
+      const out = new Int8Array(N * Ho * Wo * O);
+      // One output pixel and group at a time: its receptive field is gathered once into `patch`
+      // (the offset input; taps in the padding hold 0 and so add nothing, as TFLM skips them),
+      // then every output channel of the group is one contiguous dot product with its weights row.
+      const patch = new Int16Array(taps);
+      for (let b = 0; b < N; b++) {
+        for (let oy = 0; oy < Ho; oy++) {
+          const iy0 = oy * sh - top;
+          for (let ox = 0; ox < Wo; ox++) {
+            const ix0 = ox * sw - left;
+            const pBase = ((b * Ho + oy) * Wo + ox) * O;
+            for (let g = 0; g < groups; g++) {
+              let t = 0;
+              for (let ky = 0; ky < kh; ky++) {
+                const iy = iy0 + ky * dh;
+                const rowIn = iy >= 0 && iy < H;
+                for (let kx = 0; kx < kw; kx++) {
+                  const ix = ix0 + kx * dw;
+                  if (rowIn && ix >= 0 && ix < W) {
+                    const xb = ((b * H + iy) * W + ix) * C + g * Ig;
+                    for (let i = 0; i < Ig; i++) patch[t++] = xo[xb + i]!;
+                  } else {
+                    patch.fill(0, t, t + Ig);
+                    t += Ig;
+                  }
+                }
+              }
+              for (let oc = g * perGroup; oc < (g + 1) * perGroup; oc++) {
+                const wb = oc * taps;
+                let acc = 0; // exact in a double (far below 2^53); wrapped to int32 in requant
+                for (let k = 0; k < taps; k++) acc += weights[wb + k]! * patch[k]!;
+                if (bias) acc += bias[oc]!;
+                out[pBase + oc] = requant(acc, multiplier[oc]!, shift[oc]!, outputOffset, activationMin, activationMax);
+              }
+            }
+          }
+        }
+      }
+      values[yi] = out;
+    },
+  };
+}

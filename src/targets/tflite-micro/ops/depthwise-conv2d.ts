@@ -1,0 +1,104 @@
+// DEPTHWISE_CONV_2D as TFLite Micro's reference kernel computes it (DepthwiseConvPerChannel):
+// output channel `c * M + m` (M the depth multiplier) filters input channel `c` with the filter's
+// column `c * M + m`; taps in the padding add nothing; `+ bias`, per-channel
+// MultiplyByQuantizedMultiplier, `+ outZeroPoint`, clamp. Multiplier 1 without dilation runs on the
+// WebAssembly depthwise kernel with the `tflite` scheme (weights transposed once, here, from
+// TFLite's `[1][kh][kw][C]` to `[C][kh][kw]`); everything else in TypeScript.
+import type { DepthwiseConv2dOp, Graph } from "../../../graph/types.js";
+import type { DepthwiseOp, Tensor } from "../../../types.js";
+import { tensorAt, valueOf } from "../../tensors.js";
+import type { LoweredLayer, RunContext, TensorData } from "../../types.js";
+import { activationQuant, channelMultipliers, fitsKernels, int32Bias, int8Weights, offsetInput, outputClamp, requant, requiredInput } from "./weighted-common.js";
+
+export function lowerDepthwiseConv2d(op: DepthwiseConv2dOp, graph: Graph): LoweredLayer {
+  const x = requiredInput(graph, op, 0, "the input");
+  const f = requiredInput(graph, op, 1, "the filter");
+  const y = tensorAt(graph, op.outputs[0]!);
+  const inQ = activationQuant(op, x, "the input");
+  const [N, H, W, C] = x.shape as [number, number, number, number];
+  const [, kh, kw, O] = f.shape as [number, number, number, number];
+  const [, Ho, Wo] = y.shape as [number, number, number, number];
+  const M = O / C;
+  const w = int8Weights(op, f, O, "the filter");
+  const bias = int32Bias(graph, op, 2, O);
+  const clampQ = outputClamp(op, y);
+  const { multiplier, shift } = channelMultipliers(op, inQ.scale, w.scales, clampQ.outScale, O);
+  const inputOffset = -inQ.zeroPoint;
+  const { outputOffset, activationMin, activationMax } = clampQ;
+  const [sh, sw] = op.stride;
+  const [dh, dw] = op.dilation;
+  const { top, left } = op.pad;
+  const xi = op.inputs[0]!;
+  const yi = op.outputs[0]!;
+
+  if (M === 1 && dh === 1 && dw === 1) {
+    const taps = kh * kw;
+    const weights = new Int8Array(C * taps);
+    for (let t = 0; t < taps; t++) for (let c = 0; c < C; c++) weights[c * taps + t] = w.data[t * C + c]!;
+    const dwOp: DepthwiseOp = {
+      kind: "depthwise", kernel: [kh, kw], stride: [sh, sw], pad: { ...op.pad }, weights, bias,
+      requant: { scheme: "tflite", rounding: "double", multiplier, shift, outputZeroPoint: outputOffset, min: activationMin, max: activationMax },
+    };
+    if (fitsKernels({ height: H, width: W, channels: C, zeroPoint: inQ.zeroPoint }, dwOp)) {
+      const inSize = H * W * C;
+      const outSize = Ho * Wo * C;
+      return {
+        op,
+        params: { multiplier, shift, inputOffset, outputOffset, activationMin, activationMax, weights, weightsLayout: "[C][kh][kw]", bias, depthMultiplier: 1, kernel: "wasm depthwise" },
+        run(values: Array<TensorData | undefined>, ctx: RunContext) {
+          const xd = valueOf(values, xi) as Int8Array;
+          const out = new Int8Array(N * outSize);
+          for (let b = 0; b < N; b++) {
+            const t: Tensor = { data: xd.subarray(b * inSize, (b + 1) * inSize), height: H, width: W, channels: C, layout: "HWC", zeroPoint: inQ.zeroPoint };
+            const r = ctx.conv(t, dwOp);
+            if (r.height !== Ho || r.width !== Wo) throw new Error(`internal: op ${op.index} gave ${r.height}x${r.width}, the model says ${Ho}x${Wo}`);
+            out.set(r.data as Int8Array, b * outSize);
+          }
+          values[yi] = out;
+        },
+      };
+    }
+  }
+
+  const weights = Int8Array.from(w.data);
+  return {
+    op,
+    params: { multiplier, shift, inputOffset, outputOffset, activationMin, activationMax, weights, weightsLayout: "[1][kh][kw][C*M]", bias, depthMultiplier: M, kernel: "typescript" },
+    run(values: Array<TensorData | undefined>) {
+      const xo = offsetInput(valueOf(values, xi) as Int8Array, inputOffset);
+      const out = new Int8Array(N * Ho * Wo * O);
+      // Per output pixel, all O accumulators at once: each tap inside the input adds one filter
+      // row (contiguous over output channels) times the input pixel's channels.
+      const acc = new Float64Array(O);
+      for (let b = 0; b < N; b++) {
+        for (let oy = 0; oy < Ho; oy++) {
+          const iy0 = oy * sh - top;
+          for (let ox = 0; ox < Wo; ox++) {
+            const ix0 = ox * sw - left;
+            acc.fill(0);
+            for (let ky = 0; ky < kh; ky++) {
+              const iy = iy0 + ky * dh;
+              if (iy < 0 || iy >= H) continue;
+              for (let kx = 0; kx < kw; kx++) {
+                const ix = ix0 + kx * dw;
+                if (ix < 0 || ix >= W) continue;
+                const xb = ((b * H + iy) * W + ix) * C;
+                const wb = (ky * kw + kx) * O;
+                for (let c = 0, oc = 0; c < C; c++) {
+                  const v = xo[xb + c]!;
+                  for (let m = 0; m < M; m++, oc++) acc[oc] += weights[wb + oc]! * v;
+                }
+              }
+            }
+            const pBase = ((b * Ho + oy) * Wo + ox) * O;
+            for (let oc = 0; oc < O; oc++) {
+              const a = bias ? acc[oc]! + bias[oc]! : acc[oc]!;
+              out[pBase + oc] = requant(a, multiplier[oc]!, shift[oc]!, outputOffset, activationMin, activationMax);
+            }
+          }
+        }
+      }
+      values[yi] = out;
+    },
+  };
+}

@@ -1,0 +1,54 @@
+// FULLY_CONNECTED as TFLite Micro's reference kernels compute it: the input is read as rows of the
+// weights' inner size (any rank; keep_num_dims only changes the output's shape), and each output
+// is `sum of (w - wZeroPoint) * (x - inZeroPoint) + bias`, MultiplyByQuantizedMultiplier,
+// `+ outZeroPoint`, clamped. Per-tensor weights use one multiplier (and honour a weight zero
+// point, as TFLM's per-tensor path does); per-channel weights one per output (zero point 0).
+import type { FullyConnectedOp, Graph } from "../../../graph/types.js";
+import { tensorAt, valueOf } from "../../tensors.js";
+import type { LoweredLayer, TensorData } from "../../types.js";
+import { activationQuant, channelMultipliers, int32Bias, int8Weights, offsetInput, outputClamp, requant, requiredInput } from "./weighted-common.js";
+
+export function lowerFullyConnected(op: FullyConnectedOp, graph: Graph): LoweredLayer {
+  const x = requiredInput(graph, op, 0, "the input");
+  const f = requiredInput(graph, op, 1, "the weights");
+  const y = tensorAt(graph, op.outputs[0]!);
+  const inQ = activationQuant(op, x, "the input");
+  const [O, I] = f.shape as [number, number];
+  const w = int8Weights(op, f, O, "the weights");
+  const bias = int32Bias(graph, op, 2, O);
+  const clampQ = outputClamp(op, y);
+  const perChannel = w.scales.length > 1;
+  const { multiplier, shift } = channelMultipliers(op, inQ.scale, w.scales, clampQ.outScale, O);
+  const inputOffset = -inQ.zeroPoint;
+  const weightsOffset = perChannel ? 0 : -w.zeroPoint;
+  const { outputOffset, activationMin, activationMax } = clampQ;
+  // The weights with their offset added once (int16: |w + offset| <= 255).
+  const weights = Int16Array.from(w.data, (v) => v + weightsOffset);
+  const xi = op.inputs[0]!;
+  const yi = op.outputs[0]!;
+  const params: Record<string, unknown> = {
+    multiplier: perChannel ? multiplier : multiplier.subarray(0, 1),
+    shift: perChannel ? shift : shift.subarray(0, 1),
+    inputOffset, weightsOffset, outputOffset, activationMin, activationMax,
+    weights: Int8Array.from(w.data), bias, perChannel,
+  };
+  return {
+    op, params,
+    run(values: Array<TensorData | undefined>) {
+      const xo = offsetInput(valueOf(values, xi) as Int8Array, inputOffset);
+      const rows = xo.length / I;
+      const out = new Int8Array(rows * O);
+      for (let r = 0; r < rows; r++) {
+        const xb = r * I;
+        for (let o = 0; o < O; o++) {
+          const wb = o * I;
+          let acc = 0;
+          for (let i = 0; i < I; i++) acc += weights[wb + i]! * xo[xb + i]!;
+          if (bias) acc += bias[o]!;
+          out[r * O + o] = requant(acc, multiplier[o]!, shift[o]!, outputOffset, activationMin, activationMax);
+        }
+      }
+      values[yi] = out;
+    },
+  };
+}
