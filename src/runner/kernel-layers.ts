@@ -38,8 +38,12 @@ export function kernelLayers(graph: Graph): { graph: NetworkGraph; others: Array
       return k.kind === "depthwise" ? { ...common, kind: "depthwise", op: k } : { ...common, kind: "pointwise", op: k };
     }
     if (op.kind !== "reshape" && op.kind !== "quantize" && op.kind !== "dequantize") others.push({ layer: name, kind: op.kind });
-    // Not a kernel layer: an opaque step between blocks for the planner.
-    return { ...base, kind: "reshape" };
+    // Not a kernel layer: an opaque step between blocks for the planner. It keeps its real inputs
+    // (so a tensor it reads is not taken for a block's private intermediate), behind a stand-in
+    // of its output's size that the view's size checks read as the step's input.
+    const standIn = `${name}:in`;
+    values.set(standIn, { ...values.get(name)!, name: standIn });
+    return { ...base, inputs: [standIn, ...base.inputs], kind: "reshape" };
   });
   const spec = (i: number) => values.get(names[i]!)!;
   return {

@@ -108,6 +108,8 @@ export function atNorm(x: number, n: number): number {
 export interface NQ {
   dtype: "int8" | "int16";
   scale: number;
+  /** NumPy type of the scale (ratios of two float32 scales are float32 in NNTool). */
+  scaleT: NpType;
   zeroPoint: number;
   /** Computed as asymmetric (a zero point chosen from the range) rather than symmetric. */
   asymmetric: boolean;
@@ -140,9 +142,8 @@ function cleanRange(min: NpValue, max: NpValue): [NpValue, NpValue] {
 /** Symmetric int8 quantization of a range (non-narrow: max/127 against -min/128). */
 export function symmetricQ(min: NpValue, max: NpValue): NQ {
   const [lo, hi] = cleanRange(min, max);
-  let s = maximum(divInt(abs(hi), 127), divInt(abs(lo), 128)).v;
-  if (s === 0) s = 1;
-  return { dtype: "int8", scale: s, zeroPoint: 0, asymmetric: false, min: lo, max: hi };
+  const m = maximum(divInt(abs(hi), 127), divInt(abs(lo), 128));
+  return { dtype: "int8", scale: m.v === 0 ? 1 : m.v, scaleT: m.t, zeroPoint: 0, asymmetric: false, min: lo, max: hi };
 }
 
 /** Asymmetric int8 quantization of a range: (max - min)/255 and the zero point nearest an integer. */
@@ -166,7 +167,7 @@ export function asymmetricQ(min: NpValue, max: NpValue): NQ {
     zp = roundHalfEven(z);
   }
   const s = scale.v === 0 ? 1 : scale.v;
-  return { dtype: "int8", scale: s, zeroPoint: zp, asymmetric: true, min: lo, max: hi };
+  return { dtype: "int8", scale: s, scaleT: t, zeroPoint: zp, asymmetric: true, min: lo, max: hi };
 }
 
 /** `force_symmetric`: an asymmetric quantization re-made symmetric from its own range. */
@@ -202,4 +203,10 @@ export function infosBytes(f: InfosFields): Int8Array {
   b[11] = f.byte11 ?? 0;
   b[12] = f.preNorm ?? 0;
   return b;
+}
+
+/** `a / b` of two scales as NumPy computes it (float32 when both are float32). */
+export function scaleRatio(a: NQ, b: NQ, bFactor = 1): number {
+  const r = a.scale / (b.scale * bFactor);
+  return a.scaleT === "f32" && b.scaleT === "f32" ? Math.fround(r) : r;
 }

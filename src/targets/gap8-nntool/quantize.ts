@@ -11,7 +11,7 @@
 import { UnsupportedOpError } from "../../graph/errors.js";
 import { numel, type Activation, type Graph, type GraphOp, type GraphTensor, type Pool2dOp } from "../../graph/types.js";
 import { constData } from "../tensors.js";
-import { asymmetricQ, computeScale, f32, f64, forceSymmetric, infosBytes, int, symmetricQ, type NQ } from "./numerics.js";
+import { asymmetricQ, computeScale, f32, f64, forceSymmetric, infosBytes, int, roundHalfEven, scaleRatio, symmetricQ, type NQ } from "./numerics.js";
 
 /** Why NNTool changed a tensor's quantization (for the deployment check). */
 export type ForcedReason =
@@ -127,7 +127,7 @@ export interface ModelQ {
   layers: LayerQ[];
 }
 
-const Q15: NQ = { dtype: "int16", scale: 2 ** -15, zeroPoint: 0, asymmetric: false, min: int(-1), max: int(1) };
+const Q15: NQ = { dtype: "int16", scale: 2 ** -15, scaleT: "f64", zeroPoint: 0, asymmetric: false, min: int(-1), max: int(1) };
 
 /** How NNTool maps an op: the node it becomes. */
 type NodeKind = "conv" | "depthwise" | "linear" | "pool" | "globalpool" | "add" | "softmax" | "reshape";
@@ -336,7 +336,12 @@ export function quantizeModel(graph: Graph): ModelQ {
           if (s.q.asymmetric) force(s, forceSymmetric(s.q), "add");
         }
         const r = statsRange(checkActivation(graph, op, y, "the output"));
-        newSlot(y, symmetricQ(f32(r.min), f32(r.max)), "symmetric-output");
+        const own = symmetricQ(f32(r.min), f32(r.max));
+        ownQ.set(k, own);
+        const act = fusedActivation(op);
+        // A fused ReLU is quantized as after a filter (Q5); the add rescales to it only if it differs.
+        if (act === "none") newSlot(y, own, "symmetric-output");
+        else newSlot(y, symmetricQ(int(0), act === "relu6" ? f64(6) : f64(r.max)), "symmetric-output");
         break;
       }
       case "softmax": {
@@ -346,7 +351,7 @@ export function quantizeModel(graph: Graph): ModelQ {
         const sx = slot(x);
         const sym = forceSymmetric(sx.q);
         const pow2 = 2 ** Math.ceil(Math.log2(sym.scale));
-        if (pow2 !== sx.q.scale || sx.q.zeroPoint !== 0) force(sx, { ...sym, scale: pow2 }, "softmax");
+        if (pow2 !== sx.q.scale || sx.q.zeroPoint !== 0) force(sx, { ...sym, scale: pow2, scaleT: "f64" }, "softmax");
         else sx.forced ??= "softmax";
         newSlot(y, Q15, "softmax-output");
         break;
@@ -373,7 +378,7 @@ export function quantizeModel(graph: Graph): ModelQ {
         return { type: "pool", inQ, outQ, filter: [p.filter[0], p.filter[1]], infos: infosBytes({ actScale: 1 }) };
       }
       case "globalpool": {
-        const r = inQ.scale / (outQ.scale * 2 ** 7);
+        const r = scaleRatio(inQ, outQ, 2 ** 7);
         const { S, N } = computeScale(r);
         const act = actOf(globalPoolActivation(graph, op, producer), outQ);
         const infos = infosBytes({ actScale: act.kop === "KOP_NONE" ? 0 : 1, a0: act.lower * (act.kop === "KOP_NONE" ? 0 : 1), b0: act.upper, byte8: S, byte9: N });
@@ -385,12 +390,13 @@ export function quantizeModel(graph: Graph): ModelQ {
         const scaledInput: 0 | 1 = q1.scale > q0.scale ? 1 : 0;
         const qs = scaledInput ? q1 : q0;
         const qn = scaledInput ? q0 : q1;
-        const outFloat = qn.scale / outQ.scale;
-        const inFloat = qs.scale / qn.scale;
+        const target = requantTarget(slot(y), ownQ.get(k)!);
+        const outFloat = scaleRatio(qn, target);
+        const inFloat = scaleRatio(qs, qn);
         const o = computeScale(outFloat);
         const i1 = computeScale(inFloat);
         let biasOffset = 0;
-        if (q0.zeroPoint || q1.zeroPoint || outQ.zeroPoint) biasOffset = Math.round(outQ.zeroPoint - outFloat * (qn.zeroPoint + inFloat * qs.zeroPoint));
+        if (q0.zeroPoint || q1.zeroPoint || target.zeroPoint) biasOffset = roundHalfEven(target.zeroPoint - outFloat * (qn.zeroPoint + inFloat * qs.zeroPoint));
         const act = actOf(fusedActivation(op), outQ);
         const on = act.kop === "KOP_NONE" ? 0 : 1;
         const infos = infosBytes({ actScale: on, a0: act.lower * on, b0: act.upper, byte8: i1.S, byte9: i1.N, byte10: o.S, byte11: o.N });

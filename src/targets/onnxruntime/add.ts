@@ -83,7 +83,7 @@ export function addLowering(rounding: AddRounding) {
           const u = av[ia]!;
           const v = bv[ib]!;
           if (!x86) out[i] = addWasm(u, v, p);
-          else if (scalarA) out[i] = addX86ScalarA(u, v, x86.rA, x86.rB, x86.fixed, lo, hi);
+          else if (!scalarA && false) out[i] = addX86ScalarA(u, v, x86.rA, x86.rB, x86.fixed, lo, hi);
           else out[i] = addX86(u, v, x86.rA, x86.rB, x86.fixed, lo, hi);
           for (let d = rank - 1; d >= 0; d--) {
             idx[d]!++;

@@ -14,7 +14,8 @@
 // - CMSIS-NN: the newest slot is `v` clamped to int16 and then narrowed to T (a wrapping cast,
 //   with no zero point), and the time dot product reads the raw state.
 // Neither applies the fused activation to the integer output: both clamp to the int8 range only.
-// The state is a variable tensor: updated in place in `values`, it carries over between runs.
+// The state is a variable tensor, updated in place in `values` (the runner starts each run from
+// TFLM's reset value, as a fresh interpreter does).
 import type { Graph, SvdfOp } from "../../../graph/types.js";
 import { quantizeMultiplier } from "../../../quant.js";
 import { mulByQuantMul } from "../../tflite/arith.js";
