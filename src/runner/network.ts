@@ -10,6 +10,7 @@ import { Network, type NetworkCheck } from "../network/network.js";
 import type { NetworkPlanOptions } from "../network/plan.js";
 import type { CheckOptions } from "../check/index.js";
 import type { NetworkReport } from "../report.js";
+import { gap8NntoolFindings, type ModelFinding } from "../targets/gap8-nntool/check.js";
 import { kernelLayers } from "./kernel-layers.js";
 import { runLowered, type GraphRunResult } from "./run.js";
 
@@ -36,6 +37,12 @@ export interface GraphRunOptions {
   engine?: "wasm" | "reference";
   /** Called after each layer (progress). */
   onLayer?: (done: number, total: number) => void;
+}
+
+/** What `check` found, and the layers it does not cover. */
+export interface GraphCheck {
+  findings: Array<NetworkCheck["findings"][number] | ModelFinding>;
+  notChecked: Array<{ layer: string; kind: string }>;
 }
 
 /** An input: the model's own bytes as a typed array of its dtype, or a record of those by input name. */
@@ -109,8 +116,15 @@ export class GraphNetwork {
     return this.kernelView().net.plan(options);
   }
 
-  /** The deployment check over the model's depthwise and pointwise layers (as for an ONNX model). */
-  check(options: CheckOptions, plan: NetworkPlanOptions = {}): { findings: NetworkCheck["findings"]; notChecked: Array<{ layer: string; kind: string }> } {
+  /**
+   * The deployment check. Targets `pulp-nn` and `dory-fused`: the model's depthwise and pointwise
+   * layers on the PULP-NN / DORY kernels (as for an ONNX model). Target `gap8-nntool`: what an
+   * NNTool deployment changes (re-quantized tensors and their lost resolution, the input
+   * conversion, the softmax's Q15 output and the logit range where its exp wraps).
+   */
+  check(options: CheckOptions | { target: "gap8-nntool" }, plan: NetworkPlanOptions = {}): GraphCheck {
+    if (typeof options !== "object" || options === null) throw new TypeError("options must be { target, ... }");
+    if (options.target === "gap8-nntool") return { findings: gap8NntoolFindings(this), notChecked: [] };
     const { net, others } = this.kernelView();
     return { findings: net.check(options, plan).findings, notChecked: others.map((o) => ({ ...o })) };
   }
