@@ -34,6 +34,7 @@ export function formatCompare(r: CompareReport): string {
   if (r.firstDivergence) {
     const f = r.firstDivergence;
     lines.push(`first divergence: ${f.index !== undefined ? `tensor ${f.index} ` : ""}"${f.name}" (${f.kind}) under ${f.targets.join(", ")}`);
+    if (f.why) lines.push(`  why: ${f.why}`);
   } else {
     lines.push("no layer differs");
   }

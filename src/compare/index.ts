@@ -31,10 +31,17 @@ export interface CompareReport {
   reference: string;
   targets: string[];
   inputs: number;
-  layers: Array<{ name: string; index?: number; kind: string; byTarget: Record<string, LayerDrift> }>;
+  layers: Array<{
+    name: string;
+    index?: number;
+    kind: string;
+    byTarget: Record<string, LayerDrift>;
+    /** How each target computes the layer, in a phrase (where the target says). */
+    arithmetic?: Record<string, string>;
+  }>;
   outputs: Array<{ name: string; byTarget: Record<string, OutputDrift> }>;
   /** The first layer (in execution order) where some target's values differ, or null. */
-  firstDivergence: { name: string; index?: number; kind: string; targets: string[] } | null;
+  firstDivergence: { name: string; index?: number; kind: string; targets: string[]; why?: string } | null;
 }
 
 export interface CompareOptions {
@@ -86,6 +93,18 @@ function runOne(net: GraphNetwork | Network, input: unknown, target: string): Ta
     for (const [name, v] of Object.entries(r.outputs)) outputs.set(name, { key: name, name, kind: "output", data: v.data, scale: v.scale, zeroPoint: v.zeroPoint });
   }
   return { layers, outputs };
+}
+
+/** Per target, the arithmetic of the layer that writes each tensor (graph networks only). */
+function arithmeticByTensor(net: GraphNetwork | Network, targets: string[]): Map<string, Map<number, string>> {
+  const out = new Map<string, Map<number, string>>();
+  if (!isGraphNetwork(net)) return out;
+  for (const t of targets) {
+    const m = new Map<number, string>();
+    for (const l of net.lowerTo(t as TargetName).layers) if (l.arithmetic) for (const o of l.op.outputs) m.set(o, l.arithmetic);
+    out.set(t, m);
+  }
+  return out;
 }
 
 /** Real values of a produced tensor. */
@@ -211,11 +230,20 @@ export function compare(net: GraphNetwork | Network, inputs: number | readonly u
     }
   });
 
+  const described = arithmeticByTensor(net, targets);
   const layers = layerOrder.map((p) => {
     const byTarget: Record<string, LayerDrift> = {};
     for (const [t, d] of layerDrift.get(p.key) ?? []) byTarget[t] = d.report();
     const entry: CompareReport["layers"][number] = { name: p.name, kind: p.kind, byTarget };
-    if (p.index !== undefined) entry.index = p.index;
+    if (p.index !== undefined) {
+      entry.index = p.index;
+      const arithmetic: Record<string, string> = {};
+      for (const t of targets) {
+        const a = described.get(t)?.get(p.index);
+        if (a) arithmetic[t] = a;
+      }
+      if (Object.keys(arithmetic).length > 0) entry.arithmetic = arithmetic;
+    }
     return entry;
   });
   const outputs = [...outDrift].map(([name, m]) => {
@@ -232,6 +260,7 @@ export function compare(net: GraphNetwork | Network, inputs: number | readonly u
     if (differ.length > 0) {
       firstDivergence = { name: l.name, kind: l.kind, targets: differ };
       if (l.index !== undefined) firstDivergence.index = l.index;
+      if (l.arithmetic) firstDivergence.why = [reference, ...differ].filter((t) => l.arithmetic![t]).map((t) => `${t}: ${l.arithmetic![t]}`).join("; ");
       break;
     }
   }

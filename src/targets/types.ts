@@ -30,6 +30,9 @@ export interface LoweredLayer {
   /** The integer constants the deployment carries for this layer (what `network.lower()` shows):
    * weights as the target holds them, biases, multipliers, shifts, clamp bounds, tables... */
   params: Record<string, unknown>;
+  /** How the deployment computes the layer, in a phrase (its rounding above all): what a drift
+   * report gives as the reason two targets part ways. */
+  arithmetic?: string;
   /**
    * Computes the op: reads `values[i]` for each input tensor i and stores each output's data in
    * `values[o]` (a new array, or the input's own for ops that only relabel bytes). Constants are

@@ -229,10 +229,23 @@ function formatOf(t: GraphTensor, s: SlotQ | undefined): TensorFormat {
   return f;
 }
 
+/** The AutoTiler kernels' arithmetic per NNTool node type, in a phrase (for drift reports). */
+const ARITHMETIC: Record<LayerQ["type"], string> = {
+  filter: "NNTool SQ8: weights re-quantized per channel, zero points folded into the bias; acc x S >> N per channel, rounding half up (AutoTiler), ReLU as a max with the quantized 0",
+  reshape: "bytes unchanged",
+  pool: "AutoTiler average pool: int sum scaled by a fixed-point reciprocal of the window, rounding half up",
+  globalpool: "AutoTiler global pool: int sum rescaled by an 8-bit scale and norm, rounding half up",
+  add: "AutoTiler MatAdd: one input rescaled onto the other by a scale and norm, the sum rescaled to the output, rounding half up",
+  softmax: "AutoTiler SoftMax_SQ8: fixed-point exp (Exp_fp_17_15) on a power-of-two input scale, int16 Q15 output; the exp wraps for logits 11 to 11.5 below the largest",
+};
+
 /** Lowers a TFLite graph to NNTool's SQ8 deployment; an op it cannot deploy is an UnsupportedOpError. */
 export function lowerGap8Nntool(graph: Graph): Lowered {
   const model = quantizeModel(graph);
-  const layers = graph.ops.map((op, k) => lowerLayer(graph, op, model.layers[k]!, model));
+  const layers = graph.ops.map((op, k) => {
+    const q = model.layers[k]!;
+    return { ...lowerLayer(graph, op, q, model), arithmetic: ARITHMETIC[q.type] };
+  });
   const formats = graph.tensors.map((t) => formatOf(t, model.slotOf.get(t.index)));
   return {
     target: "gap8-nntool",

@@ -7,6 +7,7 @@ import { UnsupportedOpError } from "../../graph/errors.js";
 import type { Graph, OpKind } from "../../graph/types.js";
 import { lowerOps, type OpLowering, type OpTable } from "../lowering.js";
 import { TFLITE_MICRO_OPS, fileFormats } from "../tflite-micro/index.js";
+import { TFLITE_MICRO_ARITHMETIC } from "../tflite-micro/arithmetic.js";
 import type { Lowered } from "../types.js";
 import { ELEMENTWISE_OPS } from "./ops/elementwise.js";
 import { MEAN_OPS } from "./ops/mean.js";
@@ -47,6 +48,24 @@ function labelled(table: OpTable): OpTable {
 /** LiteRT's op table: TFLite's kernels, overridden where XNNPACK (or TFLite's desktop kernel) computes differently. */
 export const LITERT_OPS: OpTable = { ...labelled(TFLITE_MICRO_OPS), ...WEIGHTED_OPS, ...ELEMENTWISE_OPS, ...MEAN_OPS, ...UNARY_OPS };
 
+/** XNNPACK's arithmetic, by the requantization scheme a delegated layer records. */
+const XNNPACK_ARITHMETIC: Record<string, string> = {
+  "xnnpack-fp32": "XNNPACK fp32 requantization: f32(acc) x f32(scale), rounded half to even (magic bias); activation bounds rounded half to even",
+  "xnnpack-f32-qs8": "XNNPACK: x x f32(1 / scale), rounded half to even",
+  "xnnpack-qs8-cvt": "XNNPACK 8.8 fixed-point rescale, rounding half up",
+  "xnnpack-qs8-lrelu": "XNNPACK 8.8 fixed point, one multiplier per sign, rounding half up",
+  "xnnpack-add": "XNNPACK add: about 21-bit per-input multipliers and a shared shift, rounding half up",
+};
+
+/** A litert layer's arithmetic: XNNPACK's where the delegate took it, TFLite's kernel otherwise. */
+function describe(kind: OpKind, params: Record<string, unknown>): string {
+  const xnn = typeof params.scheme === "string" ? XNNPACK_ARITHMETIC[params.scheme] : undefined;
+  if (xnn) return xnn;
+  const tflite = TFLITE_MICRO_ARITHMETIC[kind] ?? "TFLite's kernel";
+  if (kind === "relu" || kind === "relu6" || kind === "reluN1To1") return `TFLite's desktop kernel: requantized to the output scale (double rounding), then clamped`;
+  return params.kernel === "xnnpack" ? `XNNPACK, same bytes as TFLite: ${tflite}` : `TFLite's built-in kernel: ${tflite}`;
+}
+
 /** Models LiteRT refuses to load, with the reason it gives. */
 function refuse(graph: Graph): void {
   const variable = graph.tensors.find((t) => t.variable);
@@ -58,5 +77,6 @@ function refuse(graph: Graph): void {
 
 export function lowerLitert(graph: Graph): Lowered {
   refuse(graph);
-  return { target: "litert", graph, formats: fileFormats(graph), layers: lowerOps(graph, LITERT_OPS, "litert") };
+  const layers = lowerOps(graph, LITERT_OPS, "litert").map((l) => ({ ...l, arithmetic: describe(l.op.kind, l.params) }));
+  return { target: "litert", graph, formats: fileFormats(graph), layers };
 }

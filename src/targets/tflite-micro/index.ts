@@ -3,6 +3,7 @@
 import type { Graph } from "../../graph/types.js";
 import { lowerOps, type OpTable } from "../lowering.js";
 import type { Lowered, TensorFormat } from "../types.js";
+import { TFLITE_MICRO_ARITHMETIC } from "./arithmetic.js";
 import { TENSOR_OPS } from "./ops/tensor-ops.js";
 import { WEIGHTED_OPS } from "./ops/weighted.js";
 
@@ -22,5 +23,5 @@ export function fileFormats(graph: Graph): TensorFormat[] {
 }
 
 export function lowerTfliteMicro(graph: Graph): Lowered {
-  return { target: "tflite-micro", graph, formats: fileFormats(graph), layers: lowerOps(graph, TFLITE_MICRO_OPS, "tflite-micro") };
+  return { target: "tflite-micro", graph, formats: fileFormats(graph), layers: lowerOps(graph, TFLITE_MICRO_OPS, "tflite-micro", TFLITE_MICRO_ARITHMETIC) };
 }
