@@ -1,5 +1,6 @@
 // The report page: reads the form, hands the job to a Web Worker (a new one per change, so a stale
-// job just stops), and redraws the chart and totals from what the worker streams back.
+// job just stops), and redraws the chart and totals from what the worker streams back. A new run
+// or an error clears what the previous run showed.
 import { QUANT_SCHEMES } from "../src/networks/mobilenet.js";
 import type { BlockRow } from "../src/report.js";
 import { DMA_PRESETS } from "../src/scratchpad/memory.js";
@@ -22,7 +23,7 @@ interface State {
   blocks: number;
   plans: BlockPlan[];
   rows: Map<number, { row: BlockRow; agrees: boolean }>;
-  /** The deployment check's findings, once the worker has sent them. */
+  /** PULP-NN's findings on the single layers, once the worker has sent them. */
   findings: Array<{ layer: string; target: string; rule: string; message: string; fix: string }> | null;
   done: boolean;
 }
@@ -33,6 +34,12 @@ let model: { name: string; bytes: ArrayBuffer } | null = null;
 
 const kB = (bytes: number) => `${(bytes / 1000).toLocaleString("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 })} kB`;
 const pct = (unfused: number, fused: number) => (unfused === 0 ? 0 : (100 * (unfused - fused)) / unfused);
+const mcyc = (c: number) => `${(c / 1e6).toFixed(1)}`;
+/** "12.3% less", or "4.5% more" when the plan costs more than the baseline. */
+const less = (unfused: number, planned: number) => {
+  const r = pct(unfused, planned);
+  return r >= 0 ? `${r.toFixed(1)}% less` : `${(-r).toFixed(1)}% more`;
+};
 
 function readJob(): Job | string {
   const num = (name: string) => {
@@ -44,7 +51,7 @@ function readJob(): Job | string {
   const clean = Object.fromEntries(Object.entries(memory).filter(([, v]) => v !== undefined));
   const source = form.network.value === "onnx" && model ? { kind: "onnx", ...model } : { kind: "preset", network: form.network.value };
   form.scheme.disabled = source.kind === "onnx"; // the model carries its own quantization
-  return { source, scheme: form.scheme.value, layout: form.layout.value, memory: clean } as Job;
+  return { source, scheme: form.scheme.value, layout: form.layout.value, objective: form.objective.value, memory: clean } as Job;
 }
 
 /** Makes `file` the network the page reports on. */
@@ -63,16 +70,40 @@ function setStatus(state: string, text: string): void {
   if (state === "error") document.body.dataset.state = "error";
 }
 
+/** A run that cannot go on: nothing of it stays on screen as if more were coming. */
+function fail(message: string): void {
+  worker?.terminate();
+  worker = null;
+  clearResults();
+  setStatus("error", message);
+}
+
+/** Empties the chart, the totals and the findings (a new run, or an error). */
+function clearResults(): void {
+  state = null;
+  chart.replaceChildren();
+  for (const id of ["#total-unfused", "#total-fused", "#total-saved", "#latency", "#bit-exact", "#deployable"]) {
+    const o = $<HTMLOutputElement>(id);
+    o.textContent = "–";
+    o.className = "";
+    delete o.dataset.bytes;
+    delete o.dataset.state;
+  }
+  $<HTMLUListElement>("#findings-list").replaceChildren();
+  $<HTMLParagraphElement>("#findings-note").textContent = "–";
+}
+
 function start(): void {
   worker?.terminate();
   worker = null;
+  clearResults();
+  for (const k of ["network", "l1", "l1Usable"]) delete document.body.dataset[k];
   const job = readJob();
   if (typeof job === "string") {
-    setStatus("error", job);
+    fail(job);
     return;
   }
   state = { network: job.source.kind === "onnx" ? job.source.name : job.source.network, memory: "", blocks: 0, plans: [], rows: new Map(), findings: null, done: false };
-  for (const k of ["network", "l1", "l1Usable"]) delete document.body.dataset[k];
   render();
   setStatus("planning", "Planning…");
   worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
@@ -81,7 +112,9 @@ function start(): void {
     if (worker !== mine || !state) return;
     onMessage(state, e.data);
   };
-  worker.onerror = (e) => setStatus("error", `worker failed: ${e.message}`);
+  worker.onerror = (e) => {
+    if (worker === mine) fail(`worker failed: ${e.message}`);
+  };
   worker.postMessage(job);
 }
 
@@ -120,16 +153,16 @@ function onMessage(s: State, m: FromWorker): void {
       break;
     }
     case "error":
-      setStatus("error", m.message);
+      fail(m.message);
       return;
   }
   render();
 }
 
 /** One bar: a label, a fill on the block's scale, and the value. */
-function bar(kind: "unfused" | "fused" | "chosen", name: string, bytes: number | null, max: number, title = ""): HTMLElement {
+function bar(kind: "unfused" | "fused" | "chosen" | "flagged", name: string, bytes: number | null, max: number, title = "", cycles: number | null = null): HTMLElement {
   const el = document.createElement("div");
-  el.className = `bar ${kind === "unfused" ? "unfused" : "fused"}${kind === "chosen" ? " chosen" : ""}${bytes === null ? " nofit" : ""}`;
+  el.className = `bar ${kind === "unfused" ? "unfused" : "fused"}${kind === "chosen" || kind === "flagged" ? ` ${kind}` : ""}${bytes === null ? " nofit" : ""}`;
   el.dataset.kind = kind;
   el.title = title;
   const label = document.createElement("span");
@@ -148,46 +181,67 @@ function bar(kind: "unfused" | "fused" | "chosen", name: string, bytes: number |
     fill.style.width = `${max > 0 ? (100 * bytes) / max : 0}%`;
     track.append(fill);
     value.textContent = kB(bytes);
+    if (cycles !== null) {
+      el.dataset.cycles = String(cycles);
+      const c = document.createElement("span");
+      c.className = "cycles";
+      c.textContent = ` · ${(cycles / 1000).toFixed(0)} kcyc`;
+      value.append(c);
+    }
   }
   el.append(label, track, value);
   return el;
 }
 
 function candidateTitle(c: Candidate): string {
-  return c.bytes === null ? `${c.schedule}: no tiling fits L1` : `${c.schedule}\ntiling ${JSON.stringify(c.tiling)}\nDMA ${c.dmaCycles} cycles`;
+  if (c.bytes === null) return `${c.schedule}: no tiling fits L1`;
+  const flagged = c.rejectedBy.length ? `\nthe deployment check flags it: ${c.rejectedBy.join(", ")}` : "";
+  return `${c.schedule}\ntiling ${JSON.stringify(c.tiling)}\nDMA ${c.dmaCycles} cycles${c.cycles === null ? "" : `, estimated ${c.cycles} cycles in all`}${flagged}`;
 }
 
 function render(): void {
   const s = state;
   chart.replaceChildren();
   if (!s) return;
-  let unfused = 0, deployed = 0;
+  let unfused = 0, planned = 0, unfusedCycles = 0, plannedCycles = 0, withCycles = 0;
   for (const p of s.plans) {
     // Each block on its own scale: fused schedules that re-read a lot would flatten every other block.
     const max = Math.max(1, p.unfused, ...p.candidates.map((c) => c.bytes ?? 0));
     const checked = s.rows.get(p.block);
     // Once the report has run on a block, its numbers are the ones that count.
     const u = checked ? checked.row.unfused.activationBytes : p.unfused;
-    const f = checked ? (checked.row.fused ?? checked.row.unfused).activationBytes : p.deployed;
+    const f = checked ? checked.row.activationBytes : p.planned;
     unfused += u;
-    deployed += f;
+    planned += f;
+    if (p.unfusedCycles !== null && p.plannedCycles !== null) {
+      unfusedCycles += p.unfusedCycles;
+      plannedCycles += p.plannedCycles;
+      withCycles++;
+    }
     const box = document.createElement("div");
-    box.className = "block";
+    box.className = `block${p.deployable ? "" : " flagged"}`;
     box.dataset.block = String(p.block);
     box.dataset.unfused = String(u);
     box.dataset.deployed = String(f);
+    box.dataset.deployable = String(p.deployable);
+    if (p.plannedCycles !== null) box.dataset.cycles = String(p.plannedCycles);
     box.dataset.schedule = checked ? String(checked.row.schedule) : p.chosen === null ? "null" : p.candidates[p.chosen]!.schedule;
     const head = document.createElement("div");
     head.className = "head";
     const exact = checked ? (checked.row.bitExact ? `<span class="exact yes">✓ bit-exact</span>` : `<span class="exact no">✗ bytes differ</span>`) : `<span class="exact">…</span>`;
     const disagree = checked && !checked.agrees ? ` <span class="disagree">report: ${kB(u)} / ${kB(f)} ${checked.row.schedule ?? "unfused"}</span>` : "";
-    head.innerHTML = `<b>${p.block}</b><span class="shape">${p.shape.replace("->", "→")}</span><span class="fusion">${p.fusion} · saved ${pct(u, f).toFixed(1)}%</span>${disagree}${exact}`;
-    box.append(head, bar("unfused", "unfused (layer by layer)", p.unfused, max));
+    const cyc = p.unfusedCycles !== null && p.plannedCycles !== null ? ` · cycles ${less(p.unfusedCycles, p.plannedCycles)}` : "";
+    const flag = p.deployable ? "" : ` <span class="flag">✗ fails the deployment check</span>`;
+    head.innerHTML = `<b>${p.block}</b><span class="shape">${p.shape.replace("->", "→")}</span><span class="fusion">${p.fusion} · bytes ${pct(u, f).toFixed(1)}% less${cyc}</span>${flag}${disagree}${exact}`;
+    box.append(head, bar("unfused", "unfused (layer by layer)", p.unfused, max, "", p.unfusedCycles));
     p.candidates.forEach((c, i) => {
       // In an inverted residual, name the fused pair (the third layer runs alone).
       const pairName = c.fusion.split(" | ").find((part) => part.includes("+"));
       const name = p.candidates.some((o) => o.fusion !== c.fusion) ? `${pairName}: ${c.schedule}` : c.schedule;
-      box.append(bar(i === p.chosen ? "chosen" : "fused", name, c.bytes, max, candidateTitle(c)));
+      const kind = i === p.chosen ? (p.deployable ? "chosen" : "flagged") : "fused";
+      const el = bar(kind, c.rejectedBy.length ? `${name} ✗ check` : name, c.bytes, max, candidateTitle(c), c.cycles);
+      if (c.rejectedBy.length) el.classList.add("rejected");
+      box.append(el);
     });
     chart.append(box);
   }
@@ -200,25 +254,38 @@ function render(): void {
   };
   const partial = complete ? "" : ` (${s.plans.length}/${s.blocks || "…"} blocks)`;
   out("#total-unfused", s.plans.length ? kB(unfused) + partial : "–", complete ? unfused : undefined);
-  out("#total-fused", s.plans.length ? kB(deployed) + partial : "–", complete ? deployed : undefined);
-  out("#total-saved", s.plans.length ? `${pct(unfused, deployed).toFixed(1)}%` : "–");
+  out("#total-fused", s.plans.length ? kB(planned) + partial : "–", complete ? planned : undefined);
+  out("#total-saved", s.plans.length ? `${pct(unfused, planned).toFixed(1)}%` : "–");
+  // Estimated GAP8 cycles of the same plans (src/latency), unfused against planned.
+  out("#latency", withCycles ? `${mcyc(unfusedCycles)} → ${mcyc(plannedCycles)} Mcycles (${less(unfusedCycles, plannedCycles)})${partial}` : "–");
   const exact = $<HTMLOutputElement>("#bit-exact");
   const rows = [...s.rows.values()];
   const bad = rows.filter((r) => !r.row.bitExact).map((r) => r.row.block);
   exact.className = bad.length ? "no" : s.done ? "yes" : "";
   exact.dataset.state = bad.length ? "no" : s.done ? "yes" : "pending";
   exact.textContent = bad.length ? `NO (block ${bad.join(", ")})` : s.done ? `yes (${rows.length}/${s.blocks} blocks)` : `checking ${rows.length}/${s.blocks || "…"}`;
-  // Estimated GAP8 cycles of the blocks (src/latency), unfused against the optimized plans.
-  const lat = rows.map((r) => r.row.latency).filter((l) => l !== undefined);
-  const cyc = (k: "unfused" | "optimized") => lat.reduce((t, l) => t + l![k].totalCycles, 0);
-  out("#latency", lat.length ? `${(cyc("unfused") / 1e6).toFixed(1)} → ${(cyc("optimized") / 1e6).toFixed(1)} Mcycles (${pct(cyc("unfused"), cyc("optimized")).toFixed(1)}% less)${lat.length < s.blocks ? ` (${lat.length}/${s.blocks} blocks)` : ""}` : "–");
+  const flagged = s.plans.filter((p) => !p.deployable).map((p) => p.block);
+  const dep = $<HTMLOutputElement>("#deployable");
+  dep.className = flagged.length ? "no" : complete ? "yes" : "";
+  dep.dataset.state = flagged.length ? "no" : complete ? "yes" : "pending";
+  dep.textContent = flagged.length ? `errors (block ${flagged.join(", ")})` : complete ? "no errors" : "…";
+  // The plan's own findings (the planned blocks on the fused kernels), then PULP-NN's on single layers.
+  const findings = [
+    ...s.plans.flatMap((p) => p.findings.map((f) => ({ layer: `block ${p.block} ${f.layer}`, target: "dory-fused", rule: f.rule, message: f.message, fix: f.fix }))),
+    ...(s.findings ?? []),
+  ];
   const list = $<HTMLUListElement>("#findings-list");
   list.replaceChildren();
   const note = $<HTMLParagraphElement>("#findings-note");
-  note.textContent = s.findings === null ? "Checking…" : s.findings.length === 0 ? "None: the GAP8 kernels (PULP-NN and the fused kernels) compute every layer's exact bytes." : `${s.findings.length} finding(s):`;
-  for (const f of s.findings ?? []) {
+  note.textContent = s.findings === null || !complete
+    ? "Checking…"
+    : findings.length === 0
+      ? "None: the GAP8 kernels (the fused kernels for the planned blocks, PULP-NN for single layers) compute every layer's exact bytes."
+      : `${findings.length} finding(s):`;
+  for (const f of findings) {
     const li = document.createElement("li");
     li.dataset.rule = f.rule;
+    li.dataset.target = f.target;
     li.innerHTML = `<b></b> <code></code> <span class="target"></span><br><span class="msg"></span><br><span class="fix"></span>`;
     const [b, code, target, msg, fix] = Array.from(li.querySelectorAll("b, code, .target, .msg, .fix"));
     b!.textContent = f.layer;

@@ -111,19 +111,22 @@ describe("plan objective", () => {
 });
 
 describe("network report", () => {
-  test("per-block and end-to-end latency, unfused against optimized", () => {
+  test("per-block and end-to-end latency of the recommended plans, unfused against planned", () => {
     for (const net of [mobilenetV1({ alpha: 0.25, resolution: 96 }), mobilenetV2({ alpha: 0.35, resolution: 96 })]) {
-      const r = fusionReport(net, { run: false, scheme: "pulp-bn", memory: { dma: GAP8_FIT_DMA } });
+      const r = fusionReport(net, { run: false, scheme: "pulp-bn", memory: { dma: GAP8_FIT_DMA }, objective: "cycles" });
       const L = r.latency!;
-      expect(L.objective).toBe("cycles");
+      expect([r.objective, L.objective]).toEqual(["cycles", "cycles"]);
       expect(r.memory.dma).toBe("gap8-fit");
       let u = 0, o = 0;
       for (const b of r.blocks) {
         const l = b.latency!;
-        // The unfused plan is always a candidate, so the optimized plan is never slower.
+        // The unfused plan is always a candidate, so the plan for cycles is never slower.
         expect(l.optimized.totalCycles).toBeLessThanOrEqual(l.unfused.totalCycles);
         expect(l.reduction).toBeCloseTo((100 * (l.unfused.totalCycles - l.optimized.totalCycles)) / l.unfused.totalCycles, 10);
-        expect(l.schedule === null).toBe(l.fusion === "none");
+        // The row's bytes and cycles are those of one plan: its schedule.
+        expect(b.cycles).toBe(l.optimized.totalCycles);
+        expect(b.activationBytes).toBe((b.fused ?? b.unfused).activationBytes);
+        expect(b.schedule === null).toBe(b.fusion.startsWith("none"));
         u += l.unfused.totalCycles;
         o += l.optimized.totalCycles;
       }
@@ -134,20 +137,21 @@ describe("network report", () => {
     }
   });
 
-  test("latency: false leaves the section out; objective bytes keeps the same unfused baseline", () => {
+  test("the objective is explicit: bytes by default; cycles never slower, bytes never more bytes; latency: false leaves cycles out", () => {
     const net = mobilenetV1({ alpha: 0.25, resolution: 96 });
     const off = fusionReport(net, { run: false, latency: false });
     expect(off.latency).toBeUndefined();
-    expect(off.blocks.every((b) => b.latency === undefined)).toBe(true);
-    const cyc = fusionReport(net, { run: false });
-    const byt = fusionReport(net, { run: false, objective: "bytes" });
-    expect(byt.latency!.unfused).toEqual(cyc.latency!.unfused);
-    expect(byt.latency!.objective).toBe("bytes");
-    expect(byt.latency!.optimized.totalCycles).toBeGreaterThanOrEqual(cyc.latency!.optimized.totalCycles);
-    const { latency: _a, blocks: ba, ...restA } = off;
-    const { latency: _b, blocks: bb, ...restB } = cyc;
-    expect(restB).toEqual(restA);
-    expect(bb.map(({ latency: _l, ...x }) => x)).toEqual(ba);
+    expect(off.blocks.every((b) => b.latency === undefined && b.cycles === null)).toBe(true);
+    const byt = fusionReport(net, { run: false });
+    const cyc = fusionReport(net, { run: false, objective: "cycles" });
+    expect([off.objective, byt.objective, cyc.objective]).toEqual(["bytes", "bytes", "cycles"]);
+    // Breaking bytes ties on estimated cycles changes tilings, never the bytes.
+    expect(byt.blocks.map((b) => b.activationBytes)).toEqual(off.blocks.map((b) => b.activationBytes));
+    expect(byt.total.reduction).toBe(off.total.reduction);
+    expect(cyc.latency!.optimized.totalCycles).toBeLessThanOrEqual(byt.latency!.optimized.totalCycles);
+    expect(cyc.total.fused.activationBytes).toBeGreaterThanOrEqual(byt.total.fused.activationBytes);
+    expect(() => fusionReport(net, { run: false, latency: false, objective: "cycles" })).toThrow(/latency/);
+    expect(() => fusionReport(net, { run: false, objective: "time" as never })).toThrow(/options.objective/);
   });
 });
 

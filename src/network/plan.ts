@@ -1,14 +1,14 @@
 // Depthwise-separable blocks of an imported network and their fusion plan on the GAP8 scratchpad
-// model. The choices are exactly those of `fusionReport` (src/report.ts) for the MobileNet
-// presets: a dw+pw (or pw+dw) pair runs under its best fused schedule unless that moves no fewer
-// activation bytes than running the two layers unfused; an inverted residual (expand -> dw ->
-// project) fuses expand+dw or dw+project, whichever moves fewer bytes. So `dwpw plan` on a
+// model. Each block gets the recommendation `fusionReport` (src/report.ts) makes for the MobileNet
+// presets (src/scratchpad/recommend.ts): under the objective (activation bytes or estimated
+// cycles), the best of running the layers unfused or fusing a pair (dw+pw, pw+dw; in an inverted
+// residual expand+dw or dw+project) that the deployment check does not flag. So `dwpw plan` on a
 // MobileNet ONNX model gives the totals of `dwpw report` for the same network and scheme.
-import { add, bestFused, dims, reduction, traffic, ZERO, type BlockRow, type NetworkReport, type Traffic } from "../report.js";
-import { describeBlock } from "../scratchpad/block.js";
-import { resolveMemory, type MemoryConfig } from "../scratchpad/memory.js";
-import { bestTiling, planLayer, type TransferReport } from "../scratchpad/plan.js";
-import { schedule } from "../scratchpad/schedules.js";
+import { blockRow, dims, networkReport, type BlockRow, type NetworkReport } from "../report.js";
+import type { LatencyOptions } from "../latency/model.js";
+import type { MemoryConfig } from "../scratchpad/memory.js";
+import type { Objective, TransferReport } from "../scratchpad/plan.js";
+import { planContext, recommend, type PlanContext } from "../scratchpad/recommend.js";
 import type { ConvOp, Layout, Tensor } from "../types.js";
 import { isDwPw, type DwPwLayer, type Layer, type NetworkGraph, type ValueSpec } from "./types.js";
 
@@ -83,7 +83,7 @@ export interface UnitPlan {
   row: BlockRow;
   /** `pair`: layers [0,1] or [1,2] of the unit run fused with `report`; null: every layer alone. */
   fused: { pair: [number, number]; report: TransferReport } | null;
-  /** Two-layer units that fit no fused schedule run as one unfused block on the model. */
+  /** Units where no fused schedule fits L1 run their first pair as one unfused block on the model. */
   unfusedBlock: boolean;
 }
 
@@ -91,91 +91,52 @@ export interface NetworkPlanOptions {
   memory?: Partial<MemoryConfig>;
   /** The layout tensors keep in L2 (default HWC, as `dwpw report`). */
   layout?: Layout;
+  /** What each block's plan minimises: `"bytes"` (default) or `"cycles"` (estimated GAP8 cycles). */
+  objective?: Objective;
+  /** Latency model options, or false for no cycle estimates (objective `bytes` only). */
+  latency?: LatencyOptions | false;
+  /** Put every candidate the planner weighed on each row. */
+  candidates?: boolean;
 }
 
-/** Plans one unit: the decision `fusionReport` makes for the same layers. */
-export function planUnit(graph: NetworkGraph, unit: BlockUnit, options: NetworkPlanOptions = {}): UnitPlan {
+/** Multiply-accumulates of a depthwise or pointwise layer. */
+function macsOf(l: DwPwLayer, graph: NetworkGraph): number {
+  const out = graph.values.get(l.output)!.shape;
+  const pixels = (out[2] ?? 1) * (out[3] ?? 1);
+  const op = l.op as ConvOp;
+  if (op.kind === "depthwise") return pixels * (out[1] ?? 1) * op.kernel[0] * op.kernel[1];
+  const inC = graph.values.get(l.inputs[0]!)!.shape[1] ?? 1;
+  return pixels * (out[1] ?? 1) * inC;
+}
+
+/** Plans one unit: the recommendation `fusionReport` makes for the same layers. */
+export function planUnit(graph: NetworkGraph, unit: BlockUnit, options: NetworkPlanOptions = {}, ctx?: PlanContext): UnitPlan {
   const layout = options.layout ?? "HWC";
-  const memory = options.memory;
-  const mem = resolveMemory(memory);
-  const ops = unit.layers.map((l) => l.op as ConvOp);
+  const context = ctx ?? planContext(options.memory, options.objective, options.latency);
   const tensorOf = (l: DwPwLayer) => withZeroPoint(placeholder(graph.values.get(l.inputs[0]!)!, layout), l.inZeroPoint);
   const input = tensorOf(unit.layers[0]!);
-  const outSpec = graph.values.get(unit.layers[unit.layers.length - 1]!.output)!;
-  const out = placeholder(outSpec, layout);
-  let unfused: Traffic;
-  let fused: Traffic | null;
-  let fusion: string;
-  let chosen: TransferReport | null;
-  let plan: UnitPlan["fused"] = null;
-  let unfusedBlock = false;
-  if (ops.length === 2) {
-    const pair = ops as [ConvOp, ConvOp];
-    unfused = traffic(bestTiling(describeBlock(input, pair), schedule("unfused"), mem));
-    chosen = bestFused(input, pair, memory);
-    fused = chosen && traffic(chosen);
-    fusion = `${unit.roles[0]}+${unit.roles[1]}`;
-    if (chosen) plan = { pair: [0, 1], report: chosen };
-    else unfusedBlock = true;
-  } else {
-    const [ex, dw, pr] = ops as [ConvOp, ConvOp, ConvOp];
-    const mid = tensorOf(unit.layers[1]!);
-    const head: [ConvOp, ConvOp] = [ex, dw];
-    const tail: [ConvOp, ConvOp] = [dw, pr];
-    const project = traffic(planLayer(describeBlock(mid, tail), "second", mem));
-    const expand = traffic(planLayer(describeBlock(input, head), "first", mem));
-    unfused = add(traffic(bestTiling(describeBlock(input, head), schedule("unfused"), mem)), project);
-    const a = bestFused(input, head, memory);
-    const bb = bestFused(mid, tail, memory);
-    const ta = a && add(traffic(a), project);
-    const tb = bb && add(expand, traffic(bb));
-    const useA = ta !== null && (tb === null || ta.activationBytes <= tb.activationBytes);
-    chosen = useA ? a : bb;
-    fused = useA ? ta : tb;
-    fusion = useA ? "expand+dw | project" : "expand | dw+project";
-    if (useA) plan = { pair: [0, 1], report: a! };
-    else if (bb) plan = { pair: [1, 2], report: bb };
-    else unfusedBlock = true; // like the report: expand+dw as an unfused block, then project
-  }
-  if (fused && fused.activationBytes >= unfused.activationBytes) {
-    fused = null;
-    chosen = null;
-    plan = null;
-    unfusedBlock = false;
-    fusion = "none (unfused moves less)";
-  }
-  const row: BlockRow = {
-    block: unit.index,
-    shape: `${dims(input)} -> ${dims(out)}`,
-    fusion,
-    schedule: chosen?.schedule ?? null,
-    tiling: chosen?.tiling ?? null,
-    unfused,
-    fused,
-    reduction: fused ? reduction(unfused.activationBytes, fused.activationBytes) : 0,
-    bitExact: null,
-  };
-  return { unit, row, fused: plan, unfusedBlock };
+  const out = placeholder(graph.values.get(unit.layers[unit.layers.length - 1]!.output)!, layout);
+  const layers = unit.layers.map((l, i) => ({ op: l.op as ConvOp, role: unit.roles[i]!, name: l.name, relu: l.relu }));
+  const mid = unit.layers.length === 3 ? () => tensorOf(unit.layers[1]!) : null;
+  const rec = recommend(input, layers, mid, context);
+  const macs = unit.layers.reduce((s, l) => s + macsOf(l, graph), 0);
+  const row = blockRow(unit.index, `${dims(input)} -> ${dims(out)}`, rec, macs, options.candidates === true);
+  const c = rec.candidates[rec.chosen]!;
+  const fused = c.pair && c.report ? { pair: c.pair, report: c.report } : null;
+  return { unit, row, fused, unfusedBlock: !fused && rec.fusion === "none (no fused schedule fits L1)" };
 }
 
 /** The fusion plan and transfer report of every block of the network, and the totals. */
 export function planNetwork(graph: NetworkGraph, options: NetworkPlanOptions = {}): { report: NetworkReport; plans: UnitPlan[] } {
   const layout = options.layout ?? "HWC";
-  const mem = resolveMemory(options.memory);
-  const plans = findUnits(graph).map((u) => planUnit(graph, u, options));
-  const rows = plans.map((p) => p.row);
-  const totalUnfused = rows.reduce((t, r) => add(t, r.unfused), ZERO);
-  const totalFused = rows.reduce((t, r) => add(t, r.fused ?? r.unfused), ZERO);
-  const report: NetworkReport = {
-    network: graph.name,
-    scheme: "onnx",
-    layout,
+  const ctx = planContext(options.memory, options.objective, options.latency);
+  const mem = ctx.memory;
+  const plans = findUnits(graph).map((u) => planUnit(graph, u, options, ctx));
+  const head = {
+    network: graph.name, scheme: "onnx" as const, layout, objective: ctx.objective,
     memory: { l1: mem.l1, l1Usable: mem.l1Usable, l2: mem.l2, dma: mem.dmaName, doubleBuffer: mem.doubleBuffer },
-    blocks: rows,
-    total: { unfused: totalUnfused, fused: totalFused, reduction: reduction(totalUnfused.activationBytes, totalFused.activationBytes) },
-    bitExact: null,
   };
-  return { report, plans };
+  return { report: networkReport(head, plans.map((p) => p.row), ctx.latency?.overlap ?? false, null), plans };
 }
 
 /** Layers of the network that are not part of any block. */

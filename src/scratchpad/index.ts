@@ -6,6 +6,7 @@ import { describeBlock } from "./block.js";
 import { execute } from "./execute.js";
 import { resolveMemory } from "./memory.js";
 import { choosePlan, type BlockOptions, type TransferReport } from "./plan.js";
+import { snapshotBlockArgs } from "../validate.js";
 import { schedule } from "./schedules.js";
 
 export type { BlockOptions, TransferReport } from "./plan.js";
@@ -23,13 +24,15 @@ function checkOptions(options: unknown): BlockOptions {
  * The transfer report of a block under the chosen (or given) schedule and tiling, computed in
  * closed form. Without `schedule`, the feasible schedule moving the fewest activation bytes wins.
  */
-export function planBlock(input: Tensor, ops: [ConvOp, ConvOp], options?: BlockOptions): TransferReport {
+export function planBlock(rawInput: Tensor, rawOps: [ConvOp, ConvOp], rawOptions?: BlockOptions): TransferReport {
+  const { input, ops, options } = snapshotBlockArgs(rawInput, rawOps, rawOptions); // read once, then only the snapshot
   const o = checkOptions(options);
   return choosePlan(describeBlock(input, ops), resolveMemory(o.memory), o);
 }
 
 /** Runs a block on the engine's scratchpad model: the output and the model's counted report. */
-export function runBlock(engine: Engine, input: Tensor, ops: [ConvOp, ConvOp], options?: BlockOptions): { output: Tensor; report: TransferReport } {
+export function runBlock(engine: Engine, rawInput: Tensor, rawOps: [ConvOp, ConvOp], rawOptions?: BlockOptions): { output: Tensor; report: TransferReport } {
+  const { input, ops, options } = snapshotBlockArgs(rawInput, rawOps, rawOptions); // read once, then only the snapshot
   const o = checkOptions(options);
   const blk = describeBlock(input, ops);
   const mem = resolveMemory(o.memory);

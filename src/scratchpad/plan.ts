@@ -14,6 +14,14 @@ import { estimateWith, layerEstimate, type LatencyEstimate } from "../latency/sc
 /** What the planner minimises: activation bytes moved (the default) or estimated cycles. */
 export type Objective = "bytes" | "cycles";
 
+/**
+ * The objectives of the search: the public ones, and `bytes+cycles` (bytes, ties broken by
+ * estimated cycles; needs a latency model), which the network recommendations use so that a
+ * plan chosen for bytes is not needlessly slow. `estimate: true` alone keeps plain `bytes`, so it
+ * adds the estimate without changing the plan.
+ */
+export type SearchObjective = Objective | "bytes+cycles";
+
 /** The transfer report of SPEC §5. */
 export interface TransferReport {
   schedule: string;
@@ -369,12 +377,16 @@ export function applicable(blk: Block, sched: Schedule): string | null {
   return null;
 }
 
-function better(a: TransferReport, b: TransferReport, objective: Objective = "bytes"): boolean {
+function better(a: TransferReport, b: TransferReport, objective: SearchObjective = "bytes"): boolean {
   if (objective === "cycles") {
     const ca = (a.estimate as LatencyEstimate).totalCycles, cb = (b.estimate as LatencyEstimate).totalCycles;
     if (ca !== cb) return ca < cb;
   }
   if (a.activationBytes !== b.activationBytes) return a.activationBytes < b.activationBytes;
+  if (objective === "bytes+cycles") {
+    const ca = (a.estimate as LatencyEstimate).totalCycles, cb = (b.estimate as LatencyEstimate).totalCycles;
+    if (ca !== cb) return ca < cb;
+  }
   if (a.dmaCycles !== b.dmaCycles) return a.dmaCycles < b.dmaCycles;
   return a.tiles < b.tiles;
 }
@@ -383,10 +395,10 @@ function better(a: TransferReport, b: TransferReport, objective: Objective = "by
  * Candidate values of each tiling key, with forced values fixed. For the cycles objective the
  * pointwise row tiles also try multiples of 4 and 8 rows (the HoWo kernel's split is even there).
  */
-function candidates(blk: Block, sched: Schedule, forced: Tiling, maxRows: number, objective: Objective = "bytes"): Record<string, number[]> {
+function candidates(blk: Block, sched: Schedule, forced: Tiling, maxRows: number, objective: SearchObjective = "bytes"): Record<string, number[]> {
   const pick = (key: string, all: number[]) => (key in forced ? [forced[key] as number] : all);
   const even = (n: number, all: number[]) =>
-    objective === "cycles" ? [...new Set([...all, ...[4, 8, 12, 16, 24, 32].filter((v) => v <= n)])] : all;
+    objective !== "bytes" ? [...new Set([...all, ...[4, 8, 12, 16, 24, 32].filter((v) => v <= n)])] : all;
   const upTo = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
   const { dw, pw } = blk;
   switch (sched.family) {
@@ -473,20 +485,23 @@ function* evenlySplit(
 /** The tiling of one layer alone that moves the fewest activation bytes (then cycles, then tiles). */
 function bestLayerTiling(
   blk: Block, which: "first" | "second", c: Record<string, number[]>, mem: ResolvedMemory,
-  fits: (t: Tiling, need: number) => boolean, objective: Objective = "bytes", latency?: ResolvedLatency, forced: Tiling = {},
+  fits: (t: Tiling, need: number) => boolean, objective: SearchObjective = "bytes", latency?: ResolvedLatency, forced: Tiling = {},
 ): Tiling | null {
   const keys = blk[which].kind === "depthwise" ? ["dwRows", "dwChannels"] : ["pwRows", "pwOutChannels"];
   let b: { est: number; act: number; cycles: number; tiles: number; t: Tiling } | null = null;
   const need = (t: Tiling) => l1Footprint(planLayerAlone(blk, which, t, mem, null).buffers);
-  const gen = objective === "cycles" ? evenlySplit(c, keys, need, fits, forced) : largestFitting(c, keys, need, fits);
+  // Under bytes+cycles, bytes ties go to the tiling with fewer estimated cycles, so the more even
+  // splits are scored too; under bytes, est is 0 for all and the order is DMA cycles, tiles.
+  const scored = objective !== "bytes";
+  const gen = scored ? evenlySplit(c, keys, need, fits, forced) : largestFitting(c, keys, need, fits);
   for (const t of gen) {
     const alone = planLayerAlone(blk, which, t, mem, null);
     const tally = new Tally();
     planLayerAlone(blk, which, t, mem, tally);
     const act = tally.l2ToL1.input + tally.l2ToL1.intermediate + tally.l1ToL2.intermediate + tally.l1ToL2.output;
-    // Under the bytes objective est is 0 for all, so the order is the original one.
-    const est = objective === "cycles" ? layerEstimate(blk, which, t, tally.cycles, latency as ResolvedLatency).totalCycles : 0;
-    if (!b || est < b.est || (est === b.est && (act < b.act || (act === b.act && (tally.cycles < b.cycles || (tally.cycles === b.cycles && alone.tiles < b.tiles)))))) {
+    const est = scored ? layerEstimate(blk, which, t, tally.cycles, latency as ResolvedLatency).totalCycles : 0;
+    const [p, q, bp, bq] = objective === "cycles" ? [est, act, b?.est, b?.act] : [act, est, b?.act, b?.est];
+    if (!b || p < (bp as number) || (p === bp && (q < (bq as number) || (q === bq && (tally.cycles < b.cycles || (tally.cycles === b.cycles && alone.tiles < b.tiles)))))) {
       b = { est, act, cycles: tally.cycles, tiles: alone.tiles, t };
     }
   }
@@ -497,9 +512,9 @@ function bestLayerTiling(
  * The DORY-style report of one layer of a block run alone (L2 to L2), best tiling; for network
  * reports. With `latency` the report carries its estimate; `objective: "cycles"` tiles for it.
  */
-export function planLayer(blk: Block, which: "first" | "second", mem: ResolvedMemory, objective: Objective = "bytes", latency?: ResolvedLatency): TransferReport {
+export function planLayer(blk: Block, which: "first" | "second", mem: ResolvedMemory, objective: SearchObjective = "bytes", latency?: ResolvedLatency): TransferReport {
   const sched = parseSchedule("unfused");
-  const lat = objective === "cycles" ? (latency ?? resolveLatency(undefined, mem.doubleBuffer)) : latency;
+  const lat = objective !== "bytes" ? (latency ?? resolveLatency(undefined, mem.doubleBuffer)) : latency;
   const t = bestLayerTiling(blk, which, candidates(blk, sched, {}, 4, objective), mem, (_t, need) => need <= mem.l1Usable, objective, lat);
   if (!t) throw new L1OverflowError(`unfused ${which} layer`, Infinity, mem.l1Usable, {});
   const tally = new Tally();
@@ -547,14 +562,15 @@ function checkForced(sched: Schedule, forced: Tiling): void {
 
 /**
  * The best tiling of one schedule: fewest activation bytes, then fewest DMA cycles, among those
- * that fit the usable L1 — or, with `objective: "cycles"`, fewest estimated cycles (then bytes).
+ * that fit the usable L1 — or, with `objective: "cycles"`, fewest estimated cycles (then bytes);
+ * `bytes+cycles` breaks bytes ties on estimated cycles.
  * Forced tile sizes are kept (and clamped to the tensor). With `latency` (always for cycles) the
  * report carries its estimate. Throws L1OverflowError if none fits.
  */
 export function bestTiling(
-  blk: Block, sched: Schedule, mem: ResolvedMemory, forced: Tiling = {}, maxRows = 4, objective: Objective = "bytes", latency?: ResolvedLatency,
+  blk: Block, sched: Schedule, mem: ResolvedMemory, forced: Tiling = {}, maxRows = 4, objective: SearchObjective = "bytes", latency?: ResolvedLatency,
 ): TransferReport {
-  const lat = objective === "cycles" ? (latency ?? resolveLatency(undefined, mem.doubleBuffer)) : latency;
+  const lat = objective !== "bytes" ? (latency ?? resolveLatency(undefined, mem.doubleBuffer)) : latency;
   checkForced(sched, forced);
   const keys = TILING_KEYS[sched.family];
   const limits = tilingLimits(blk);
@@ -590,10 +606,10 @@ export function bestTiling(
     }
   } else {
     const need = (t: Tiling) => l1Need(blk, sched, t, mem);
-    const gen = objective === "cycles" ? evenlySplit(c, keys, need, fits, clamped) : largestFitting(c, keys, need, fits);
-    // Under the bytes objective the estimate (if asked for) is added to the winner only.
+    const gen = objective !== "bytes" ? evenlySplit(c, keys, need, fits, clamped) : largestFitting(c, keys, need, fits);
+    // Under plain bytes the estimate (if asked for) is added to the winner only.
     for (const t of gen) {
-      const r = planWith(blk, sched, t, mem, objective === "cycles" ? lat : undefined);
+      const r = planWith(blk, sched, t, mem, objective !== "bytes" ? lat : undefined);
       if (!best || better(r, best, objective)) best = r;
     }
     if (best && lat && !best.estimate) best = planWith(blk, sched, best.tiling, mem, lat);

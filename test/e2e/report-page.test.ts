@@ -2,7 +2,8 @@
 // static files, drive them in headless Chromium (playwright-core, Debian's chromium), and check the
 // chart and totals against the CLI run in this process: `dwpw report --json` for MobileNetV1 at two
 // L1 sizes and for MobileNetV2, `dwpw plan model.onnx --json` for an ONNX model given to the page's
-// file input. Screenshots go to test-results/.
+// file input; the plan's cycles and deployment check, the error states, and the layout at phone and
+// desktop widths. Screenshots go to test-results/.
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,7 +13,8 @@ import { build, preview, type PreviewServer } from "vite";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { COMMANDS } from "../../src/cli/commands/index.js";
 import { init } from "../../src/runtime.js";
-import type { NetworkReport } from "../../src/report.js";
+import { fusionReport, type NetworkReport } from "../../src/report.js";
+import { mobilenetV1 } from "../../src/networks/mobilenet.js";
 import { chromiumLaunchOptions } from "../browser/chromium.mjs";
 // The test models' generator (plain JS), as test/network-plan.test.ts uses it.
 import { fullV1 } from "../../scripts/onnx/nets.mjs";
@@ -54,6 +56,7 @@ async function pageNumbers(page: Page) {
       bitExact: document.querySelector<HTMLElement>("#bit-exact")!.dataset.state,
       status: document.querySelector<HTMLElement>("#status")!.dataset.state,
       latency: document.querySelector("#latency")!.textContent,
+      deployable: document.querySelector<HTMLElement>("#deployable")!.dataset.state,
       findingsNote: document.querySelector("#findings-note")!.textContent,
       findings: [...document.querySelectorAll<HTMLElement>("#findings-list li")].map((li) => li.dataset.rule),
       blocks: [...document.querySelectorAll<HTMLElement>(".block")].map((b) => ({
@@ -61,6 +64,7 @@ async function pageNumbers(page: Page) {
         unfused: Number(b.dataset.unfused),
         deployed: Number(b.dataset.deployed),
         schedule: b.dataset.schedule === "null" ? null : b.dataset.schedule,
+        cycles: b.dataset.cycles === undefined ? null : Number(b.dataset.cycles),
         unfusedBar: Number(b.querySelector<HTMLElement>(".bar.unfused")!.dataset.bytes),
         chosenBar: b.querySelector<HTMLElement>(".bar.chosen")?.dataset.bytes ?? null,
         bars: b.querySelectorAll(".bar").length,
@@ -82,6 +86,11 @@ function expectMatches(shown: Awaited<ReturnType<typeof pageNumbers>>, report: N
   expect(shown.bitExact).toBe("yes");
   expect({ unfused: shown.unfused, fused: shown.fused }).toEqual({ unfused: report.total.unfused.activationBytes, fused: report.total.fused.activationBytes });
   expect(shown.saved).toBe(`${report.total.reduction.toFixed(1)}%`);
+  // Bytes and cycles of one plan per block, and the check of that plan.
+  expect(shown.blocks.map((b) => b.cycles)).toEqual(report.blocks.map((r) => r.cycles));
+  const L = report.latency!;
+  expect(shown.latency).toBe(`${(L.unfused.totalCycles / 1e6).toFixed(1)} → ${(L.optimized.totalCycles / 1e6).toFixed(1)} Mcycles (${L.reduction >= 0 ? `${L.reduction.toFixed(1)}% less` : `${(-L.reduction).toFixed(1)}% more`})`);
+  expect(shown.deployable).toBe(report.deployable ? "yes" : "no");
   expect(shown.blocks.map((b) => ({ block: b.block, unfused: b.unfused, deployed: b.deployed, schedule: b.schedule }))).toEqual(
     report.blocks.map((r) => ({ block: r.block, unfused: r.unfused.activationBytes, deployed: (r.fused ?? r.unfused).activationBytes, schedule: r.schedule })),
   );
@@ -149,6 +158,43 @@ describe("report page in Chromium", () => {
     expect(Math.max(...shown.blocks.map((b) => b.bars))).toBeGreaterThanOrEqual(6);
     await page.screenshot({ path: join(shots, "report-page-v2.png"), fullPage: true });
   }, 240_000);
+
+  it("plans for cycles when asked, and clears an error's leftovers: no chart, no pending check", async () => {
+    await page.selectOption("select[name=network]", "mobilenet-v1");
+    await page.selectOption("select[name=objective]", "cycles");
+    await settled(page, "mobilenet_v1_1.0_224", 64000);
+    const shown = await pageNumbers(page);
+    expectMatches(shown, fusionReport(mobilenetV1(), { objective: "cycles", run: false }));
+    await page.fill("input[name=l1]", "-5");
+    await page.waitForSelector("body[data-state=error]");
+    const after = await page.evaluate(() => ({
+      blocks: document.querySelectorAll(".block").length,
+      bitExact: document.querySelector("#bit-exact")!.textContent,
+      totals: document.querySelector("#total-fused")!.textContent,
+      status: document.querySelector("#status")!.textContent,
+    }));
+    expect(after).toEqual({ blocks: 0, bitExact: "–", totals: "–", status: "l1 must be a positive whole number of bytes" });
+    await page.fill("input[name=l1]", "64000");
+    await page.selectOption("select[name=objective]", "bytes");
+    await page.waitForSelector("body:not([data-state=error])");
+    await settled(page, "mobilenet_v1_1.0_224", 64000);
+  }, 240_000);
+
+  for (const width of [390, 1280]) {
+    it(`lays out at ${width} px without horizontal overflow`, async () => {
+      await page.setViewportSize({ width, height: 900 });
+      const overflow = await page.evaluate(() => ({
+        page: Math.max(0, document.documentElement.scrollWidth - window.innerWidth),
+        // Every summary card and block inside the viewport.
+        outside: [...document.querySelectorAll<HTMLElement>("#summary > div, .block, #controls")]
+          .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 0.5).length,
+      }));
+      mkdirSync(shots, { recursive: true });
+      await page.screenshot({ path: join(shots, `report-page-${width}px.png`), fullPage: true });
+      expect(overflow).toEqual({ page: 0, outside: 0 });
+      await page.setViewportSize({ width: 1200, height: 1000 });
+    }, 60_000);
+  }
 
   it("plans an ONNX model given to the page as `dwpw plan` does, and emulates it bit-exact", async () => {
     const file = join(out, "mobilenet_v1_0.25_128.qlinear.onnx");
