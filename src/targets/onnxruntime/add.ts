@@ -1,9 +1,13 @@
 // ADD as ONNX Runtime's QLinearAdd (com.microsoft), with numpy broadcasting. The two targets differ
 // here and only here: `onnxruntime` rounds as the x86-64 MLAS kernel does (fused multiply-adds on
 // the raw inputs, `addX86`), `onnxruntime-wasm` as the portable kernel of the WebAssembly build
-// (`addWasm`). The x86 kernel takes an input that is one value per broadcast span (e.g. a per-channel
-// constant) through another order of multiply-adds; which input that is depends on the layout ONNX
-// Runtime sees, so a 4-D NHWC tensor is judged in the NCHW order a converted model has.
+// (`addWasm`). The x86 kernel takes a first input that is one value per broadcast span through
+// another order of multiply-adds, so the layout ONNX Runtime runs the add in matters: NHWC, the
+// file's own. A converted model keeps an add between NHWC tensors in NHWC, and one between
+// convolutions ends up there too at ONNX Runtime's default optimization level (its layout
+// transformer runs QLinearConv in NHWC and cancels the transposes around the add; measured with
+// onnxruntime-node, test/onnxruntime-target.test.ts). With optimizations disabled, an add between
+// NCHW convolutions would see a per-channel [1,C,1,1] first operand as one value per span.
 // A fused activation clamps the rounded byte (see activationBounds).
 import type { ElementwiseOp, Graph } from "../../graph/types.js";
 import { addWasm, addX86, addX86Constants, addX86ScalarA, type AddParams } from "../../network/arith.js";
@@ -14,14 +18,9 @@ import { lowerFloatPath } from "./float-path.js";
 
 export type AddRounding = "x86" | "wasm";
 
-/** The shape in the order ONNX Runtime sees it: NCHW for a 4-D NHWC tensor, else as stored. */
-function onnxOrder(shape: readonly number[]): number[] {
-  return shape.length === 4 ? [shape[0]!, shape[3]!, shape[1]!, shape[2]!] : shape.slice();
-}
-
 /** Whether ONNX Runtime's broadcaster hands this input to the kernel as one value per span: its
  * innermost non-trivial dimension is broadcast while the output's is not. */
-function oneValuePerSpan(shape: number[], out: number[]): boolean {
+function oneValuePerSpan(shape: readonly number[], out: readonly number[]): boolean {
   if (shape.reduce((a, b) => a * b, 1) === 1) return true;
   const aligned = [...new Array<number>(out.length - shape.length).fill(1), ...shape];
   for (let d = out.length - 1; d >= 0; d--) {
@@ -55,7 +54,7 @@ export function addLowering(rounding: AddRounding) {
     const [lo, hi] = activationBounds(op.activation, y);
     const p: AddParams = { sa: a.scale, za: a.zeroPoint, sb: b.scale, zb: b.zeroPoint, sc: y.scale, zc: y.zeroPoint, lo, hi };
     const x86 = rounding === "x86" ? addX86Constants(p) : null;
-    const scalarA = x86 !== null && oneValuePerSpan(onnxOrder(at.shape), onnxOrder(yt.shape));
+    const scalarA = x86 !== null && oneValuePerSpan(at.shape, yt.shape);
     const outShape = yt.shape;
     const sa = broadcastStrides(at.shape, outShape);
     const sb = broadcastStrides(bt.shape, outShape);
@@ -83,7 +82,7 @@ export function addLowering(rounding: AddRounding) {
           const u = av[ia]!;
           const v = bv[ib]!;
           if (!x86) out[i] = addWasm(u, v, p);
-          else if (!scalarA && false) out[i] = addX86ScalarA(u, v, x86.rA, x86.rB, x86.fixed, lo, hi);
+          else if (scalarA) out[i] = addX86ScalarA(u, v, x86.rA, x86.rB, x86.fixed, lo, hi);
           else out[i] = addX86(u, v, x86.rA, x86.rB, x86.fixed, lo, hi);
           for (let d = rank - 1; d >= 0; d--) {
             idx[d]!++;
