@@ -1,6 +1,6 @@
 // Typed views of graph constants and new arrays for a tensor's dtype, shared by every target's ops.
 import { numel, type DType, type Graph, type GraphTensor } from "../graph/types.js";
-import type { TensorData } from "./types.js";
+import type { TensorData, TensorFormat } from "./types.js";
 
 /** The tensor at `index` (which must exist). */
 export function tensorAt(graph: Graph, index: number): GraphTensor {
@@ -78,4 +78,17 @@ export function valueOf(values: Array<TensorData | undefined>, i: number): Tenso
 export function perTensor(t: GraphTensor): { scale: number; zeroPoint: number } {
   if (!t.quant) throw new RangeError(`tensor ${t.index} ("${t.name}") has no quantization`);
   return { scale: t.quant.scale[0]!, zeroPoint: t.quant.zeroPoint[0]! };
+}
+
+/** Every tensor as stored in the file (per-tensor quantization of activations): the formats of a
+ * target that keeps the model's own quantization. */
+export function fileFormats(graph: Graph): TensorFormat[] {
+  return graph.tensors.map((t) => {
+    const f: TensorFormat = { dtype: t.dtype, shape: t.shape.slice() };
+    if (t.quant && t.quant.scale.length === 1) {
+      f.scale = t.quant.scale[0]!;
+      f.zeroPoint = t.quant.zeroPoint[0]!;
+    }
+    return f;
+  });
 }

@@ -6,7 +6,8 @@
 import type { Graph } from "../../graph/types.js";
 import { lowerOps, type ArithmeticTable, type OpTable } from "../lowering.js";
 import { TFLITE_MICRO_ARITHMETIC } from "../tflite-micro/arithmetic.js";
-import { TFLITE_MICRO_OPS, fileFormats } from "../tflite-micro/index.js";
+import { TFLITE_MICRO_OPS } from "../tflite-micro/index.js";
+import { fileFormats } from "../tensors.js";
 import { svdfLowering } from "../tflite-micro/ops/svdf.js";
 import type { Lowered } from "../types.js";
 

@@ -6,7 +6,8 @@
 import { UnsupportedOpError } from "../../graph/errors.js";
 import type { Graph, OpKind } from "../../graph/types.js";
 import { lowerOps, type OpLowering, type OpTable } from "../lowering.js";
-import { TFLITE_MICRO_OPS, fileFormats } from "../tflite-micro/index.js";
+import { TFLITE_MICRO_OPS } from "../tflite-micro/index.js";
+import { fileFormats } from "../tensors.js";
 import { TFLITE_MICRO_ARITHMETIC } from "../tflite-micro/arithmetic.js";
 import type { Lowered } from "../types.js";
 import { ELEMENTWISE_OPS } from "./ops/elementwise.js";

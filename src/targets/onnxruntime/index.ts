@@ -7,8 +7,9 @@
 // path. The two targets differ only in QLinearAdd's rounding. docs/targets/onnxruntime.md lists
 // each op's path and what is and is not verified against ONNX Runtime.
 import type { Graph, GraphOp, OpKind } from "../../graph/types.js";
-import { lowerOps, type OpLowering, type OpTable } from "../lowering.js";
-import type { Lowered, TargetName, TensorFormat } from "../types.js";
+import { lowerOps, type ArithmeticTable, type OpLowering, type OpTable } from "../lowering.js";
+import { fileFormats } from "../tensors.js";
+import type { Lowered, TargetName } from "../types.js";
 import { addLowering, type AddRounding } from "./add.js";
 import { lowerConcatenation, lowerMaxPool2d, lowerPad, lowerReshape, lowerTranspose } from "./bytes.js";
 import { refuseInt16, unsupported } from "./common.js";
@@ -63,26 +64,39 @@ export const ONNXRUNTIME_OPS: OpTable = onnxruntimeOps("x86");
 /** The op table of ONNX Runtime's WebAssembly build. */
 export const ONNXRUNTIME_WASM_OPS: OpTable = onnxruntimeOps("wasm");
 
-/** Each tensor as stored in the file: ONNX Runtime keeps the model's own quantization. */
-function formats(graph: Graph): TensorFormat[] {
-  return graph.tensors.map((t) => {
-    const f: TensorFormat = { dtype: t.dtype, shape: t.shape.slice() };
-    if (t.quant && t.quant.scale.length === 1) {
-      f.scale = t.quant.scale[0]!;
-      f.zeroPoint = t.quant.zeroPoint[0]!;
-    }
-    return f;
-  });
+const MLAS_ROUNDING = "rounded half to even (MLAS)";
+const QDQ = "QDQ float path: dequantized, the float32 op, then QuantizeLinear (rounded half to even)";
+
+/** ONNX Runtime's arithmetic per op kind, in a phrase (for drift reports). */
+function arithmetic(rounding: AddRounding): ArithmeticTable {
+  const table: ArithmeticTable = {
+    conv2d: `QLinearConv: int32 accumulation, f32(acc) x f32 per-channel scale, ${MLAS_ROUNDING}`,
+    depthwiseConv2d: `QLinearConv: int32 accumulation, f32(acc) x f32 per-channel scale, ${MLAS_ROUNDING}`,
+    fullyConnected: `QGemm: int32 accumulation, f32(acc) x f32 scale, ${MLAS_ROUNDING}`,
+    add: rounding === "x86"
+      ? "QLinearAdd, x86-64 MLAS: fused multiply-adds of the inputs by the scale ratios, rounded half to even"
+      : "QLinearAdd, WebAssembly MLAS: float32 sum of the dequantized inputs divided by the output scale, rounded half to even",
+    averagePool2d: `global: QLinearGlobalAveragePool (int32 sum x f32 scale, ${MLAS_ROUNDING}); otherwise the ${QDQ}`,
+    maxPool2d: "the window's largest byte",
+    reshape: "bytes unchanged",
+    transpose: "bytes moved",
+    pad: "bytes copied, the padding filled with the zero point",
+    concatenation: "bytes copied (equal quantization); otherwise the QDQ float path",
+    quantize: "QuantizeLinear: x / scale in float32, rounded half to even, saturated",
+    dequantize: "DequantizeLinear: (q - zero point) x scale in float32",
+  };
+  for (const k of ["sub", "mul", "mean", "softmax", "logistic", "tanh", "hardSwish", "leakyRelu", "relu", "relu6", "reluN1To1"] as const) table[k] = QDQ;
+  return table;
 }
 
-function lower(graph: Graph, target: TargetName, table: OpTable): Lowered {
-  return { target, graph, formats: formats(graph), layers: lowerOps(graph, table, target) };
+function lower(graph: Graph, target: TargetName, table: OpTable, rounding: AddRounding): Lowered {
+  return { target, graph, formats: fileFormats(graph), layers: lowerOps(graph, table, target, arithmetic(rounding)) };
 }
 
 export function lowerOnnxruntime(graph: Graph): Lowered {
-  return lower(graph, "onnxruntime", ONNXRUNTIME_OPS);
+  return lower(graph, "onnxruntime", ONNXRUNTIME_OPS, "x86");
 }
 
 export function lowerOnnxruntimeWasm(graph: Graph): Lowered {
-  return lower(graph, "onnxruntime-wasm", ONNXRUNTIME_WASM_OPS);
+  return lower(graph, "onnxruntime-wasm", ONNXRUNTIME_WASM_OPS, "wasm");
 }
