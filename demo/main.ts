@@ -1,11 +1,13 @@
-// The report page: reads the form, hands the job to a Web Worker (a new one per change, so a stale
-// job just stops), and redraws the chart and totals from what the worker streams back. A new run
-// or an error clears what the previous run showed.
+// The report page, two views: the fusion plan (this file: reads the form, hands the job to a Web
+// Worker, a new one per change so a stale job just stops, and redraws the chart and totals from what
+// the worker streams back; a new run or an error clears what the previous run showed) and the drift
+// between deployments (drift.ts). The URL's hash picks the view (#fusion, #drift).
 import { QUANT_SCHEMES } from "../src/networks/mobilenet.js";
 import type { BlockRow } from "../src/report.js";
 import { DMA_PRESETS } from "../src/scratchpad/memory.js";
 import type { BlockPlan, Candidate } from "./candidates.js";
 import type { FromWorker, Job } from "./protocol.js";
+import { useDriftModel } from "./drift.js";
 
 const $ = <T extends HTMLElement>(sel: string) => document.querySelector(sel) as T;
 const form = $<HTMLFormElement>("#controls");
@@ -311,10 +313,36 @@ document.addEventListener("dragover", (e) => {
   document.body.classList.add("dragging");
 });
 document.addEventListener("dragleave", () => document.body.classList.remove("dragging"));
+type Tab = "fusion" | "drift";
+let fusionStarted = false;
+
+/** Shows one view; the fusion report first runs when its view is first shown. */
+function showTab(tab: Tab): void {
+  for (const t of ["fusion", "drift"] as const) {
+    $<HTMLElement>(`#${t}-view`).hidden = t !== tab;
+    $<HTMLElement>(`#tab-${t}`).setAttribute("aria-selected", String(t === tab));
+  }
+  document.body.dataset.tab = tab;
+  if (tab === "fusion" && !fusionStarted) {
+    fusionStarted = true;
+    start();
+  }
+}
+const tabOf = (): Tab => (location.hash === "#drift" ? "drift" : "fusion");
+addEventListener("hashchange", () => showTab(tabOf()));
+
 document.addEventListener("drop", (e) => {
   e.preventDefault();
   document.body.classList.remove("dragging");
   const file = e.dataTransfer?.files[0];
-  if (file) void useModel(file);
+  if (!file) return;
+  // A .tflite model only has a drift view; an ONNX model goes to the view on screen.
+  if (/\.tflite$/i.test(file.name) || document.body.dataset.tab === "drift") {
+    if (location.hash !== "#drift") location.hash = "#drift";
+    showTab("drift");
+    void useDriftModel(file);
+  } else {
+    void useModel(file);
+  }
 });
-start();
+showTab(tabOf());
