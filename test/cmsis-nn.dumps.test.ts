@@ -4,21 +4,23 @@
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, test } from "vitest";
 import { init, loadTflite } from "../src/index.js";
-import { caseInputs, compareCase, dumpFiles } from "./helpers/tflite-dumps.js";
+import { caseInputs, compareCase, describeShared, dumpFiles } from "./helpers/tflite-dumps.js";
 
 beforeAll(async () => {
   await init();
 });
 
-for (const f of dumpFiles("cmsis-nn")) {
-  describe(f.path.split("/shared/tflite/")[1]!, () => {
-    const net = () => loadTflite(readFileSync(f.modelPath));
-    for (const c of f.cases) {
-      test(c.name, () => {
-        const inputs = caseInputs(c);
-        const run = net().run(inputs, { target: "cmsis-nn", layers: true });
-        expect(compareCase(c, run, inputs)).toEqual([]);
-      });
-    }
-  });
-}
+describeShared("TFLite Micro with CMSIS-NN dumps", ["tflite/cmsis-nn"], () => {
+  for (const f of dumpFiles("cmsis-nn")) {
+    describe(f.path.split("/shared/tflite/")[1]!, () => {
+      const net = () => loadTflite(readFileSync(f.modelPath));
+      for (const c of f.cases) {
+        test(c.name, () => {
+          const inputs = caseInputs(c);
+          const run = net().run(inputs, { target: "cmsis-nn", layers: true });
+          expect(compareCase(c, run, inputs)).toEqual([]);
+        });
+      }
+    });
+  }
+});

@@ -3,16 +3,18 @@
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, test } from "vitest";
 import { compare, formatCompare, init, loadTflite } from "../src/index.js";
-import { SHARED_TFLITE, caseInputs, dumpFiles } from "./helpers/tflite-dumps.js";
+import { SHARED_TFLITE, caseInputs, dumpFiles, sharedMissing, skipMeta } from "./helpers/tflite-dumps.js";
 
 const personDetect = () => loadTflite(readFileSync(`${SHARED_TFLITE}models/person_detect.tflite`));
+/** The model and its dumps are in ../shared; without it these tests skip (test/helpers/shared.ts). */
+const missing = sharedMissing("tflite/models", "tflite/ref", "tflite/litert");
 const dumpCase = (kind: "ref" | "litert", name: string) => dumpFiles(kind).find((f) => f.modelPath.endsWith("person_detect.tflite"))!.cases.find((c) => c.name === name)!;
 
 beforeAll(async () => {
   await init();
 });
 
-describe("person_detect, TFLite Micro against LiteRT", () => {
+describe.skipIf(missing)("person_detect, TFLite Micro against LiteRT", skipMeta(missing), () => {
   test("the first divergence is the first depthwise layer; the no-person logits differ as the dumps do", () => {
     const ref = dumpCase("ref", "no-person-image");
     const lite = dumpCase("litert", "no-person-image");
@@ -48,7 +50,7 @@ describe("person_detect, TFLite Micro against LiteRT", () => {
   });
 });
 
-test("random inputs are seeded: the same seed gives the same report", () => {
+test.skipIf(missing)("random inputs are seeded: the same seed gives the same report", skipMeta(missing), () => {
   const net = personDetect();
   const a = compare(net, 2, { targets: ["tflite-micro", "litert"], seed: 7 });
   const b = compare(net, 2, { targets: ["tflite-micro", "litert"], seed: 7 });
@@ -57,7 +59,7 @@ test("random inputs are seeded: the same seed gives the same report", () => {
   expect(a.layers.some((l) => l.byTarget.litert!.differing > 0)).toBe(true);
 });
 
-test("bad options are RangeErrors naming the field", () => {
+test.skipIf(missing)("bad options are RangeErrors naming the field", skipMeta(missing), () => {
   const net = personDetect();
   expect(() => compare(net, 1, { targets: ["tflite-micro", "nope"] })).toThrow(/options.targets: "nope" is not a target/);
   expect(() => compare(net, 0)).toThrow(/inputs must be a whole number/);

@@ -1,15 +1,15 @@
 // The NNTool deployment check: what a GAP8 deployment changes, read from the target's own decisions
 // (numbers taken from ../shared/gap8-nntool's record of NNTool, not from the code under test).
 import { readFileSync } from "node:fs";
-import { describe, expect, test } from "vitest";
+import { expect, test } from "vitest";
 import { loadTflite } from "../src/index.js";
 import type { ModelFinding } from "../src/targets/gap8-nntool/check.js";
-import { SHARED_TFLITE } from "./helpers/tflite-dumps.js";
+import { SHARED_TFLITE, describeShared } from "./helpers/tflite-dumps.js";
 
 const findings = (model: string) =>
   loadTflite(readFileSync(`${SHARED_TFLITE}models/${model}.tflite`)).check({ target: "gap8-nntool" }).findings as ModelFinding[];
 
-describe("micro_speech", () => {
+describeShared("micro_speech", ["tflite/models/micro_speech_quantized.tflite"], () => {
   const f = findings("micro_speech_quantized");
 
   test("the input must be converted: NNTool moves its zero point from -128 to 0", () => {
@@ -31,7 +31,7 @@ describe("micro_speech", () => {
   });
 });
 
-describe("person_detect", () => {
+describeShared("person_detect", ["tflite/models/person_detect.tflite"], () => {
   const f = findings("person_detect");
 
   test("every padded depthwise input is forced symmetric, losing about one bit", () => {

@@ -9,7 +9,7 @@ import { UnsupportedOpError } from "../src/graph/errors.js";
 import { importTflite } from "../src/import/tflite/import.js";
 import { lowerGap8Nntool, softmaxOverflow } from "../src/targets/gap8-nntool/index.js";
 import { expFp1715 } from "../src/targets/gap8-nntool/kernels.js";
-import { b64, chwToHwc, vectorFiles } from "./helpers/gap8-nntool-vectors.js";
+import { b64, chwToHwc, describeShared, sharedMissing, skipMeta, vectorFiles } from "./helpers/gap8-nntool-vectors.js";
 
 beforeAll(async () => {
   await init();
@@ -50,86 +50,88 @@ function compareConstants(n: any, params: Record<string, any>): string[] {
   return bad;
 }
 
-for (const f of vectorFiles()) {
-  const j = f.json;
-  describe(`gap8-nntool ${j.model}`, () => {
-    if (!f.modelPath) {
-      test.skip(`model ${j.model} is not available here`, () => {});
-      return;
-    }
-    const bytes = new Uint8Array(readFileSync(f.modelPath));
-    const graph = importTflite(bytes);
-    const lowered = lowerGap8Nntool(graph);
-    const byOp = new Map(lowered.layers.map((l) => [l.op.index, l]));
-    const byTensor = new Map<number, (typeof lowered.layers)[number]>();
-    for (const l of lowered.layers) for (const o of l.op.outputs) byTensor.set(o, l);
-
-    test("quantization decisions: every node's output quantization and constants", () => {
-      const bad: string[] = [];
-      const inQ = j.input.nntoolQ;
-      const fi = lowered.formats[j.input.tfliteTensor]!;
-      if (fi.scale !== inQ.scale[0] || fi.zeroPoint !== inQ.zeroPoint[0]) bad.push(`input quantization ${fi.scale}/${fi.zeroPoint}`);
-      for (const n of j.nodes) {
-        const fmt = lowered.formats[n.tflite.tensor]!;
-        const q = n.outQ[0];
-        if (fmt.scale !== q.scale[0] || fmt.zeroPoint !== q.zeroPoint[0] || fmt.dtype !== q.dtype) bad.push(`node ${n.index} ${n.name}: out ${fmt.dtype} ${fmt.scale}/${fmt.zeroPoint} vs ${q.dtype} ${q.scale[0]}/${q.zeroPoint[0]}`);
-        const opIndex = n.tflite.ops?.[0]?.index;
-        if (opIndex === undefined || !n.autotiler) continue;
-        const layer = byOp.get(opIndex)!;
-        for (const m of compareConstants(n, layer.params)) bad.push(`node ${n.index} ${n.name}: ${m}`);
+describeShared("NNTool records of ../shared/gap8-nntool", ["gap8-nntool"], () => {
+  for (const f of vectorFiles()) {
+    const j = f.json;
+    describe(`gap8-nntool ${j.model}`, () => {
+      if (!f.modelPath) {
+        test.skip(`model ${j.model} is not available here`, skipMeta(`model ${j.model} (held out) is not available here`), () => {});
+        return;
       }
-      expect(bad).toEqual([]);
-    });
+      const bytes = new Uint8Array(readFileSync(f.modelPath));
+      const graph = importTflite(bytes);
+      const lowered = lowerGap8Nntool(graph);
+      const byOp = new Map(lowered.layers.map((l) => [l.op.index, l]));
+      const byTensor = new Map<number, (typeof lowered.layers)[number]>();
+      for (const l of lowered.layers) for (const o of l.op.outputs) byTensor.set(o, l);
 
-    const net = () => loadTflite(bytes);
-    for (const c of j.cases) {
-      test(`case ${c.name}: every node's output bytes`, () => {
-        const input = new Int8Array(b64(c.tfliteInput.data).buffer);
-        const converted = lowered.convertInput!(0, input) as Int8Array;
+      test("quantization decisions: every node's output quantization and constants", () => {
         const bad: string[] = [];
-        if (bytesOf(converted).toString("base64") !== bytesOf(new Int8Array(chwToHwc(new Int8Array(b64(c.nntoolInput.data).buffer), c.nntoolInput.shape.length === 3 ? c.nntoolInput.shape : [c.nntoolInput.shape[0]]))).toString("base64")) bad.push("converted input");
-        // The WebAssembly gap-sq8 kernels by default; every other case on the TypeScript reference.
-        const engine = j.cases.indexOf(c) % 2 === 0 ? "wasm" : "reference";
-        const run = net().run(input, { target: "gap8-nntool", layers: true, engine });
-        const got = new Map(run.layers!.map((l) => [l.output.index, l.output]));
-        const outputNode = j.nodes.find((n: { kind: string }) => n.kind === "output");
-        for (const o of c.outputs) {
-          const n = j.nodes[o.node];
-          if (n.kind === "input" || n.kind === "output") continue;
-          const v = got.get(n.tflite.tensor);
-          if (!v) {
-            bad.push(`node ${n.index} ${n.name}: tensor ${n.tflite.tensor} not produced`);
-            continue;
-          }
-          // Where the C kernel differs from NNTool's emulator, the board runs the C kernel.
-          const cDiff = o.cKernels?.find((k: { equal: boolean }) => !k.equal);
-          const src = cDiff ? cDiff.data : o.data;
-          if (!src) {
-            // Large tensors carry only a hash.
-            const chw = toChw(v.data, n.outShapes[0].shape);
-            if (createHash("sha256").update(chw).digest("hex") !== o.sha256) bad.push(`node ${n.index} ${n.name}: sha256`);
-            continue;
-          }
-          let want: number[];
-          if (o.dtype === "int16") want = Array.from(new Int16Array(b64(src).buffer));
-          else want = chwToHwc(new Int8Array(b64(src).buffer), n.outShapes[0].shape);
-          const gotv = Array.from(v.data as ArrayLike<number>);
-          if (gotv.join() !== want.join()) {
-            let d = 0;
-            for (let i = 0; i < want.length; i++) if (gotv[i] !== want[i]) d++;
-            bad.push(`node ${n.index} ${n.name}: ${d} of ${want.length} values differ${cDiff ? " (C kernel bytes)" : ""}`);
-          }
-          if (n.index === outputNode?.inputs[0]?.node && outputNode) {
-            const oo = c.outputs.find((x: { node: number }) => x.node === outputNode.index);
-            const board = oo?.cKernelsOfSource ? Array.from(new Int16Array(b64(oo.cKernelsOfSource.data ?? oo.cKernelsOfSource).buffer)) : null;
-            if (board && board.join() !== gotv.join()) bad.push("graph output differs from cKernelsOfSource");
-          }
+        const inQ = j.input.nntoolQ;
+        const fi = lowered.formats[j.input.tfliteTensor]!;
+        if (fi.scale !== inQ.scale[0] || fi.zeroPoint !== inQ.zeroPoint[0]) bad.push(`input quantization ${fi.scale}/${fi.zeroPoint}`);
+        for (const n of j.nodes) {
+          const fmt = lowered.formats[n.tflite.tensor]!;
+          const q = n.outQ[0];
+          if (fmt.scale !== q.scale[0] || fmt.zeroPoint !== q.zeroPoint[0] || fmt.dtype !== q.dtype) bad.push(`node ${n.index} ${n.name}: out ${fmt.dtype} ${fmt.scale}/${fmt.zeroPoint} vs ${q.dtype} ${q.scale[0]}/${q.zeroPoint[0]}`);
+          const opIndex = n.tflite.ops?.[0]?.index;
+          if (opIndex === undefined || !n.autotiler) continue;
+          const layer = byOp.get(opIndex)!;
+          for (const m of compareConstants(n, layer.params)) bad.push(`node ${n.index} ${n.name}: ${m}`);
         }
         expect(bad).toEqual([]);
       });
-    }
-  });
-}
+
+      const net = () => loadTflite(bytes);
+      for (const c of j.cases) {
+        test(`case ${c.name}: every node's output bytes`, () => {
+          const input = new Int8Array(b64(c.tfliteInput.data).buffer);
+          const converted = lowered.convertInput!(0, input) as Int8Array;
+          const bad: string[] = [];
+          if (bytesOf(converted).toString("base64") !== bytesOf(new Int8Array(chwToHwc(new Int8Array(b64(c.nntoolInput.data).buffer), c.nntoolInput.shape.length === 3 ? c.nntoolInput.shape : [c.nntoolInput.shape[0]]))).toString("base64")) bad.push("converted input");
+          // The WebAssembly gap-sq8 kernels by default; every other case on the TypeScript reference.
+          const engine = j.cases.indexOf(c) % 2 === 0 ? "wasm" : "reference";
+          const run = net().run(input, { target: "gap8-nntool", layers: true, engine });
+          const got = new Map(run.layers!.map((l) => [l.output.index, l.output]));
+          const outputNode = j.nodes.find((n: { kind: string }) => n.kind === "output");
+          for (const o of c.outputs) {
+            const n = j.nodes[o.node];
+            if (n.kind === "input" || n.kind === "output") continue;
+            const v = got.get(n.tflite.tensor);
+            if (!v) {
+              bad.push(`node ${n.index} ${n.name}: tensor ${n.tflite.tensor} not produced`);
+              continue;
+            }
+            // Where the C kernel differs from NNTool's emulator, the board runs the C kernel.
+            const cDiff = o.cKernels?.find((k: { equal: boolean }) => !k.equal);
+            const src = cDiff ? cDiff.data : o.data;
+            if (!src) {
+              // Large tensors carry only a hash.
+              const chw = toChw(v.data, n.outShapes[0].shape);
+              if (createHash("sha256").update(chw).digest("hex") !== o.sha256) bad.push(`node ${n.index} ${n.name}: sha256`);
+              continue;
+            }
+            let want: number[];
+            if (o.dtype === "int16") want = Array.from(new Int16Array(b64(src).buffer));
+            else want = chwToHwc(new Int8Array(b64(src).buffer), n.outShapes[0].shape);
+            const gotv = Array.from(v.data as ArrayLike<number>);
+            if (gotv.join() !== want.join()) {
+              let d = 0;
+              for (let i = 0; i < want.length; i++) if (gotv[i] !== want[i]) d++;
+              bad.push(`node ${n.index} ${n.name}: ${d} of ${want.length} values differ${cDiff ? " (C kernel bytes)" : ""}`);
+            }
+            if (n.index === outputNode?.inputs[0]?.node && outputNode) {
+              const oo = c.outputs.find((x: { node: number }) => x.node === outputNode.index);
+              const board = oo?.cKernelsOfSource ? Array.from(new Int16Array(b64(oo.cKernelsOfSource.data ?? oo.cKernelsOfSource).buffer)) : null;
+              if (board && board.join() !== gotv.join()) bad.push("graph output differs from cKernelsOfSource");
+            }
+          }
+          expect(bad).toEqual([]);
+        });
+      }
+    });
+  }
+});
 
 /** NHWC values as CHW bytes for a [C, H, W] (or vector) shape. */
 function toChw(data: ArrayLike<number>, shape: number[]): Buffer {
@@ -151,10 +153,12 @@ describe("gap8-nntool softmax exp", () => {
   });
 });
 
+const noRecords = sharedMissing("gap8-nntool");
+
 describe("gap8-nntool refuses what it cannot deploy", () => {
-  test("an op without an SQ8 lowering is an UnsupportedOpError naming the op", () => {
+  test.skipIf(noRecords)("an op without an SQ8 lowering is an UnsupportedOpError naming the op", skipMeta(noRecords), () => {
     const f = vectorFiles().find((v) => v.modelPath);
-    if (!f) return;
+    if (!f) throw new Error("no NNTool record with its model in ../shared/gap8-nntool");
     const g = importTflite(new Uint8Array(readFileSync(f.modelPath!)));
     const bad = { ...g, ops: g.ops.map((op, i) => (i === 0 ? { ...op, kind: "tanh" as const, opcode: "TANH" } : op)) };
     expect(() => lowerGap8Nntool(bad as typeof g)).toThrow(UnsupportedOpError);

@@ -5,26 +5,28 @@ import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, test } from "vitest";
 import { UnsupportedOpError } from "../src/graph/errors.js";
 import { init, loadTflite } from "../src/index.js";
-import { SHARED_TFLITE, caseInputs, compareCase, dumpFiles } from "./helpers/tflite-dumps.js";
+import { SHARED_TFLITE, caseInputs, compareCase, describeShared, dumpFiles } from "./helpers/tflite-dumps.js";
 
 beforeAll(async () => {
   await init();
 });
 
-for (const f of dumpFiles("litert")) {
-  describe(f.path.split("/shared/tflite/")[1]!, () => {
-    const net = () => loadTflite(readFileSync(f.modelPath));
-    for (const c of f.cases) {
-      test(c.name, () => {
-        const inputs = caseInputs(c);
-        const run = net().run(inputs, { target: "litert", layers: true });
-        expect(compareCase(c, run, inputs)).toEqual([]);
-      });
-    }
-  });
-}
+describeShared("LiteRT dumps", ["tflite/litert"], () => {
+  for (const f of dumpFiles("litert")) {
+    describe(f.path.split("/shared/tflite/")[1]!, () => {
+      const net = () => loadTflite(readFileSync(f.modelPath));
+      for (const c of f.cases) {
+        test(c.name, () => {
+          const inputs = caseInputs(c);
+          const run = net().run(inputs, { target: "litert", layers: true });
+          expect(compareCase(c, run, inputs)).toEqual([]);
+        });
+      }
+    });
+  }
+});
 
-describe("models LiteRT refuses", () => {
+describeShared("models LiteRT refuses", ["tflite/models", "tflite/generated/models"], () => {
   const refused = (path: string) => () => loadTflite(readFileSync(SHARED_TFLITE + path)).lower("litert");
   test.each(["generated/models/conv2d_1x1_no_bias_c8to17_relu.tflite", "generated/models/conv2d_3x3_no_bias_c5to8.tflite"])("%s: CONV_2D without a bias", (path) => {
     expect(refused(path)).toThrow(UnsupportedOpError);

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { init } from "../src/index.js";
 import { loadOnnx } from "../src/onnx/index.js";
 import { decodeTensor, firstDiff, FULL_DIR, fullFixtures, modelBytes } from "./helpers/models.js";
+import { skipMeta } from "./helpers/skip.js";
 
 const SKIP = "fixtures/models/full/ is absent: generate the full-size MobileNets with `node scripts/make-models.mjs --full`";
 const fixtures = fullFixtures();
@@ -20,7 +21,7 @@ describe("full-size MobileNets against ONNX Runtime", () => {
   for (const net of WANTED) {
     const found = fixtures.filter((f) => f.fixture.network === net);
     if (found.length === 0) {
-      it(`${net}: final output equals onnxruntime-node`, (ctx) => ctx.skip(SKIP));
+      it(`${net}: final output equals onnxruntime-node`, skipMeta(SKIP), (ctx) => ctx.skip(SKIP));
       continue;
     }
     for (const { name, fixture } of found) {

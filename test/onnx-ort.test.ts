@@ -11,6 +11,7 @@ import { SMALL_NETS } from "../scripts/onnx/nets.mjs";
 import { qdqModel, qlinearModel } from "../scripts/onnx/netbuild.mjs";
 import { firstDiff } from "./helpers/models.js";
 import { rng } from "./helpers/blocks.js";
+import { skipMeta } from "./helpers/skip.js";
 
 type Ort = typeof import("onnxruntime-node");
 let ort: Ort | null = null;
@@ -39,7 +40,7 @@ function saturatingHost(): boolean {
 const NETS = ["v2-int8", "v1-uint8-same", "odd-uint8", "v2-uint8-same", ...(saturatingHost() ? ["u8s8-stress"] : [])];
 const LEVELS = ["disabled", "basic", "extended", "all"] as const;
 
-describe.skipIf(!ort)("dwpw against onnxruntime-node, live", () => {
+describe.skipIf(!ort)("dwpw against onnxruntime-node, live", skipMeta(ort ? null : "onnxruntime-node is not installed"), () => {
   for (const name of NETS) {
     it(`${name}: QLinear form at every level and QDQ form at extended/all, every layer, 2 random inputs`, async () => {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any

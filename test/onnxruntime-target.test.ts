@@ -15,7 +15,7 @@ import type { Graph } from "../src/graph/types.js";
 import { lowerGraph } from "../src/targets/index.js";
 import type { GraphNetwork } from "../src/runner/network.js";
 import { graphToOnnx } from "./helpers/graph-to-onnx.js";
-import { SHARED_TFLITE } from "./helpers/tflite-dumps.js";
+import { SHARED_TFLITE, sharedMissing, skipMeta } from "./helpers/tflite-dumps.js";
 import { rng } from "./helpers/blocks.js";
 
 type Ort = typeof import("onnxruntime-node");
@@ -41,14 +41,18 @@ beforeAll(async () => {
 const GENERATED = `${SHARED_TFLITE}generated/models/`;
 const REAL = `${SHARED_TFLITE}models/`;
 const load = (path: string) => loadTflite(readFileSync(path));
+/** The models come from ../shared (see test/helpers/shared.ts); the suites reading them skip without it. */
+const noModels = sharedMissing("tflite/models", "tflite/generated/models");
+const generated = (): string[] => (noModels ? [] : readdirSync(GENERATED));
+const noOrt = ort ? null : "onnxruntime-node is not installed";
 
 /** Models whose every op is one of ONNX Runtime's quantized kernels or a byte op. */
-const QUANTIZED_KERNEL_MODELS = readdirSync(GENERATED)
+const QUANTIZED_KERNEL_MODELS = generated()
   .filter((f) => /^(conv2d|dw|fc|add|maxpool|pad|reshape|concat_channels_same|concat_height|quantize|dequantize)_.*\.tflite$/.test(f) || /global/.test(f))
   .sort();
 /** Whole networks: checked up to their first float-path op (the softmax at the end). */
 const NETWORKS = [
-  ...readdirSync(GENERATED).filter((f) => f.startsWith("net_")).map((f) => GENERATED + f),
+  ...generated().filter((f) => f.startsWith("net_")).map((f) => GENERATED + f),
   `${REAL}person_detect.tflite`,
   `${REAL}micro_speech_quantized.tflite`,
   `${REAL}hello_world_int8.tflite`,
@@ -138,7 +142,7 @@ async function checkAgainstOrt(path: string, wholeGraph: boolean) {
   return { compared, stoppedAt: onnx.stoppedAt };
 }
 
-describe.skipIf(!ort)("onnxruntime targets on .tflite models, against ONNX Runtime itself", () => {
+describe.skipIf(noOrt ?? noModels)("onnxruntime targets on .tflite models, against ONNX Runtime itself", skipMeta(noOrt ?? noModels), () => {
   for (const f of QUANTIZED_KERNEL_MODELS) {
     it(`${f}: every tensor equals onnxruntime-node (and onnxruntime-web for onnxruntime-wasm)`, async () => {
       await checkAgainstOrt(GENERATED + f, true);
@@ -199,7 +203,7 @@ function addStressGraph(p: AddP[], perChannel: Int8Array): Graph {
   };
 }
 
-describe.skipIf(!ort)("QLinearAdd rounding: x86-64 (onnxruntime) and WebAssembly (onnxruntime-wasm)", () => {
+describe.skipIf(noOrt)("QLinearAdd rounding: x86-64 (onnxruntime) and WebAssembly (onnxruntime-wasm)", skipMeta(noOrt), () => {
   it("every (a, b) byte pair, with per-channel and per-pixel first operands, equals onnxruntime-node and onnxruntime-web; the two targets differ", async () => {
     const { addWasm, addX86, addX86Constants, addX86ScalarA } = await import("../src/network/arith.js");
     const { GraphNetwork } = await import("../src/runner/network.js");
@@ -388,11 +392,11 @@ function expectedFloatPath(g: Graph, op: Graph["ops"][number], values: Map<numbe
   return Int8Array.from(out, (v) => qz(v, y.quant!.scale[0]!, y.quant!.zeroPoint[0]!));
 }
 
-const FLOAT_PATH_MODELS = readdirSync(GENERATED)
+const FLOAT_PATH_MODELS = generated()
   .filter((f) => /^(avgpool_(2x2|3x3)|mul|sub|mean|softmax_beta|logistic|tanh|hard_swish|leaky_relu|relu|relu6|concat_channels_requantized)/.test(f))
   .sort();
 
-describe("the float path (DequantizeLinear -> float32 op -> QuantizeLinear)", () => {
+describe.skipIf(noModels)("the float path (DequantizeLinear -> float32 op -> QuantizeLinear)", skipMeta(noModels), () => {
   it("covers the ops ONNX Runtime has no quantized kernel for here", () => {
     expect(FLOAT_PATH_MODELS.length).toBeGreaterThanOrEqual(25);
   });
@@ -419,7 +423,7 @@ describe("the float path (DequantizeLinear -> float32 op -> QuantizeLinear)", ()
   }
 });
 
-describe("what the onnxruntime targets refuse, and what lower() shows", () => {
+describe.skipIf(noModels)("what the onnxruntime targets refuse, and what lower() shows", skipMeta(noModels), () => {
   it("SVDF and int16 tensors are UnsupportedOpErrors naming the op", () => {
     const svdf = load(`${REAL}keyword_scrambled_8bit.tflite`);
     // Its first op already reads an int16 tensor; the SVDF ops on their own are refused by name.

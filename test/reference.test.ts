@@ -9,7 +9,7 @@ import { reference } from "../src/reference/index.js";
 import { accumulatorBias, rdbpot, requantize, srdhm } from "../src/reference/requant.js";
 import type { DepthwiseOp, Layout, PointwiseOp, Requant, Tensor } from "../src/types.js";
 import type { CheckedRequant } from "../src/validate.js";
-import { fixtureFiles, loadVectorFile, vectorFiles } from "./helpers/vectors.js";
+import { fixtureFiles, loadVectorFile, skipMeta, vectorFiles, vectorsMissing } from "./helpers/vectors.js";
 
 const I32_MIN = -2147483648;
 const I32_MAX = 2147483647;
@@ -22,7 +22,12 @@ function expectTensorEqual(actual: Tensor, expected: Tensor): void {
   expect(mismatch, `first differing byte at ${mismatch}: ${actual.data[mismatch]} vs ${expected.data[mismatch]}`).toBe(-1);
 }
 
-// (a) Every case, op by op, in its own layout and in the other one.
+// (a) Every case, op by op, in its own layout and in the other one. Without ../shared/vectors
+// only the project's own fixtures run (see test/helpers/shared.ts).
+const vectorsAbsent = vectorsMissing();
+describe.skipIf(vectorsAbsent)("vectors of ../shared/vectors", skipMeta(vectorsAbsent), () => {
+  it("are there", () => expect(vectorFiles().length).toBeGreaterThan(0));
+});
 for (const path of [...vectorFiles(), ...fixtureFiles()]) {
   const file = loadVectorFile(path);
   describe(`vectors ${basename(path)}`, () => {

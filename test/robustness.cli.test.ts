@@ -1,4 +1,4 @@
-// Issue 7, item 1, for the command line: every bad invocation of `dwpw` exits with a non-zero
+// For the command line: every bad invocation of `dwpw` exits with a non-zero
 // code and one clear line on stderr (`dwpw <command>: ...`, followed for usage errors by the
 // usage text), never a stack trace, in bounded time.
 //
@@ -49,23 +49,31 @@ function expectClean(r: Run, args: string[]): void {
   }
 }
 
+// Exit 2: the command line is malformed (unknown option, missing value, a number that is not a
+// decimal, a value not among the choices). Exit 1: well formed, but out of range or refused.
 const FIXED: Array<[string[], 1 | 2, RegExp]> = [
-  [["report", "--l1", "abc"], 2, /^dwpw report: --l1 must be a positive integer, got abc$/m],
-  [["report", "--l1", "0"], 2, /--l1 must be a positive integer, got 0/],
-  [["report", "--l1=-5"], 2, /--l1 must be a positive integer, got -5/],
-  [["report", "--l1", "1.5"], 2, /--l1 must be a positive integer, got 1.5/],
-  [["report", "--l1", "1"], 1, /leaves no room for tiles/],
-  [["report", "--l1-usable", "1"], 1, /does not fit L1/],
-  [["report", "--l1", "99999999999"], 1, /memory\.l1 must be a positive integer/],
-  [["report", "--l1-usable", "70000"], 1, /memory\.l1Usable \(70000\) exceeds memory\.l1 \(64000\)/],
-  [["report", "--l2", "abc"], 2, /--l2 must be a positive integer/],
-  [["report", "--alpha", "abc"], 1, /alpha must be a positive number, got NaN/],
-  [["report", "--alpha", "0.3"], 1, /alpha must be 1.0, 0.75, 0.5 or 0.25/],
-  [["report", "--alpha", "-1"], 1, /alpha/],
-  [["report", "--alpha", "Infinity"], 1, /alpha/],
-  [["report", "--resolution", "5"], 1, /resolution must be an integer in \[32, 4096\]/],
-  [["report", "--resolution", "99999"], 1, /resolution/],
-  [["report", "--resolution", "abc"], 2, /--resolution must be a positive integer/],
+  [["report", "--l1", "abc"], 2, /^dwpw report: --l1 must be a decimal integer, got abc$/m],
+  [["report", "--l1", "0x10"], 2, /--l1 must be a decimal integer, got 0x10/],
+  [["report", "--l1", "1e3"], 2, /--l1 must be a decimal integer, got 1e3/],
+  [["report", "--l1", "1.5"], 2, /--l1 must be a decimal integer, got 1.5/],
+  [["report", "--l1", ""], 2, /--l1 must be a decimal integer, got ""/],
+  [["report", "--l1", "0"], 1, /^dwpw report: --l1 must be an integer from 1 to 2147483648, got 0$/],
+  [["report", "--l1=-5"], 1, /--l1 must be an integer from 1 to 2147483648, got -5/],
+  [["report", "--l1", "-5"], 1, /--l1 must be an integer from 1 to 2147483648, got -5/],
+  [["report", "--l1", "99999999999"], 1, /--l1 must be an integer from 1 to 2147483648, got 99999999999/],
+  [["report", "--l1", "1"], 1, /^dwpw report: --l1 1 leaves no room for tiles .*; set --l1-usable too$/],
+  [["report", "--l1-usable", "1"], 1, /^dwpw report: mobilenet_v1_1\.0_224 block 1 \(112x112x32 -> 112x112x64\) does not fit in L1: 1 B usable by tiles/],
+  [["report", "--l1-usable", "70000"], 1, /^dwpw report: --l1-usable 70000 exceeds --l1 64000$/],
+  [["report", "--l2", "abc"], 2, /--l2 must be a decimal integer/],
+  [["report", "--l2", "-1"], 1, /--l2 must be an integer from 1/],
+  [["report", "--alpha", "abc"], 2, /--alpha must be a decimal number, got abc/],
+  [["report", "--alpha", "Infinity"], 2, /--alpha must be a decimal number/],
+  [["report", "--alpha", "1e0"], 2, /--alpha must be a decimal number/],
+  [["report", "--alpha", "0.3"], 1, /^dwpw report: --alpha must be 1.0, 0.75, 0.5 or 0.25 for MobileNetV1, got 0.3$/],
+  [["report", "--alpha", "-1"], 1, /^dwpw report: --alpha must be a positive number/],
+  [["report", "--resolution", "5"], 1, /^dwpw report: --resolution must be an integer in \[32, 4096\]/],
+  [["report", "--resolution", "99999"], 1, /--resolution/],
+  [["report", "--resolution", "abc"], 2, /--resolution must be a decimal integer/],
   [["report", "--network", "foo"], 2, /--network must be mobilenet-v1 or mobilenet-v2, got foo/],
   [["report", "--network", "mobilenet-v1,"], 2, /--network/],
   [["report", "--dma", "toString"], 2, /--dma must be one of dory-gap8, match-gap9\b.*, got toString$/],
@@ -75,9 +83,15 @@ const FIXED: Array<[string[], 1 | 2, RegExp]> = [
   [["report", "--padding", "x"], 2, /--padding/],
   [["report", "--l1"], 2, /--l1 needs a value/],
   [["report", "--l1", "--json"], 2, /--l1 needs a value/],
-  [["report", "--bogus", "1"], 2, /unknown option --bogus/],
+  [["report", "--json=yes"], 2, /--json takes no value/],
+  [["report", "--json", "--json"], 2, /--json is given more than once/],
+  [["report", "--bogus", "1"], 2, /unknown option --bogus$/],
+  [["report", "--no-rn"], 2, /unknown option --no-rn; did you mean --no-run\?/],
+  [["report", "-x"], 2, /unknown option -x/],
   [["report", "extra"], 2, /unexpected argument extra/],
+  [["report", "--overlap"], 2, /--overlap needs --double-buffer/],
   [["frob"], 2, /^dwpw: unknown command "frob"/],
+  [["--frob"], 2, /^dwpw: unknown option --frob/],
 ];
 
 describe("dwpw CLI: bad invocations", () => {

@@ -9,9 +9,11 @@ import { TfliteError, UnsupportedOpError, init, loadTflite } from "../src/index.
 import { FlatBuffer, type Table } from "../src/import/tflite/flatbuffer.js";
 import { F } from "../src/import/tflite/schema.js";
 import { Rng } from "../src/rng.js";
-import { SHARED_TFLITE, caseInputs, compareCase, dumpFiles } from "./helpers/tflite-dumps.js";
+import { SHARED_TFLITE, caseInputs, compareCase, dumpFiles, sharedMissing, skipMeta } from "./helpers/tflite-dumps.js";
 
 const BOUND_MS = 2000;
+/** The models and dumps are in ../shared; without it these suites skip (test/helpers/shared.ts). */
+const missing = sharedMissing("tflite/models", "tflite/ref");
 const hello = () => new Uint8Array(readFileSync(`${SHARED_TFLITE}models/hello_world_int8.tflite`));
 const person = () => new Uint8Array(readFileSync(`${SHARED_TFLITE}models/person_detect.tflite`));
 
@@ -70,7 +72,7 @@ function mutate(bytes: Uint8Array, f: (view: DataView, b: Uint8Array) => void): 
   return b;
 }
 
-describe("surgical breakage", () => {
+describe.skipIf(missing)("surgical breakage", skipMeta(missing), () => {
   // Each case breaks one field of person_detect (it has every kind of table these checks guard).
   const cases: Array<[string, (b: Uint8Array) => Uint8Array, RegExp]> = [
     ["root offset past the end", (b) => mutate(b, (v) => v.setUint32(0, b.length + 100, true)), /root table offset/],
@@ -130,7 +132,7 @@ describe("surgical breakage", () => {
   });
 });
 
-describe("random damage", () => {
+describe.skipIf(missing)("random damage", skipMeta(missing), () => {
   test("every truncation of hello_world", () => {
     const b = hello();
     for (let n = 0; n < b.length; n += 7) loadAndRun(b.slice(0, n), `truncated to ${n} bytes`);

@@ -132,10 +132,10 @@ const q = (s: number, zp: number) => ({ scale: [s], zeroPoint: [zp] });
 
 describe("CONV_2D variants", () => {
   const cases: Array<{ name: string; g: Window; groups: number; act: Act; perTensor?: boolean; noBias?: boolean; kernel: string }> = [
-    { name: "grouped (3 groups) 3x3 dilation 2, SAME, batch 2, RELU6", g: { N: 2, H: 9, W: 11, C: 6, O: 9, kh: 3, kw: 3, stride: [1, 1], dilation: [2, 2], padding: "SAME" }, groups: 3, act: "RELU6", kernel: "typescript" },
-    { name: "grouped (2 groups) 2x3 dilation 3x1, stride 2x1, VALID", g: { N: 1, H: 13, W: 8, C: 4, O: 6, kh: 2, kw: 3, stride: [2, 1], dilation: [3, 1], padding: "VALID" }, groups: 2, act: "NONE", kernel: "typescript" },
+    { name: "grouped (3 groups) 3x3 dilation 2, SAME, batch 2, RELU6", g: { N: 2, H: 9, W: 11, C: 6, O: 9, kh: 3, kw: 3, stride: [1, 1], dilation: [2, 2], padding: "SAME" }, groups: 3, act: "RELU6", kernel: "wasm general" },
+    { name: "grouped (2 groups) 2x3 dilation 3x1, stride 2x1, VALID", g: { N: 1, H: 13, W: 8, C: 4, O: 6, kh: 2, kw: 3, stride: [2, 1], dilation: [3, 1], padding: "VALID" }, groups: 2, act: "NONE", kernel: "wasm general" },
     { name: "1x1 stride 1 per-tensor, batch 3 (WebAssembly pointwise)", g: { N: 3, H: 5, W: 7, C: 19, O: 10, kh: 1, kw: 1, stride: [1, 1], dilation: [1, 1], padding: "SAME" }, groups: 1, act: "RELU", perTensor: true, kernel: "wasm pointwise" },
-    { name: "1x1 stride 2 no bias (TypeScript)", g: { N: 1, H: 9, W: 6, C: 8, O: 5, kh: 1, kw: 1, stride: [2, 2], dilation: [1, 1], padding: "SAME" }, groups: 1, act: "RELU_N1_TO_1", noBias: true, kernel: "typescript" },
+    { name: "1x1 stride 2 no bias (general kernel)", g: { N: 1, H: 9, W: 6, C: 8, O: 5, kh: 1, kw: 1, stride: [2, 2], dilation: [1, 1], padding: "SAME" }, groups: 1, act: "RELU_N1_TO_1", noBias: true, kernel: "wasm general" },
   ];
   cases.forEach(({ name, g, groups, act, perTensor, noBias, kernel }, k) => {
     test(name, () => {
@@ -178,9 +178,9 @@ describe("CONV_2D variants", () => {
 
 describe("DEPTHWISE_CONV_2D variants", () => {
   const cases: Array<{ name: string; g: Omit<Window, "O">; M: number; act: Act; kernel: string }> = [
-    { name: "multiplier 3, dilation 2, stride 2, 11x9 input, SAME, RELU6", g: { N: 1, H: 11, W: 9, C: 3, kh: 3, kw: 3, stride: [2, 2], dilation: [2, 2], padding: "SAME" }, M: 3, act: "RELU6", kernel: "typescript" },
-    { name: "multiplier 2, 5x3 kernel, dilation 1x3, stride 1x2, batch 2, VALID", g: { N: 2, H: 12, W: 15, C: 5, kh: 5, kw: 3, stride: [1, 2], dilation: [1, 3], padding: "VALID" }, M: 2, act: "NONE", kernel: "typescript" },
-    { name: "multiplier 1, dilation 2 (TypeScript)", g: { N: 1, H: 10, W: 7, C: 9, kh: 3, kw: 3, stride: [1, 1], dilation: [2, 2], padding: "SAME" }, M: 1, act: "RELU", kernel: "typescript" },
+    { name: "multiplier 3, dilation 2, stride 2, 11x9 input, SAME, RELU6", g: { N: 1, H: 11, W: 9, C: 3, kh: 3, kw: 3, stride: [2, 2], dilation: [2, 2], padding: "SAME" }, M: 3, act: "RELU6", kernel: "wasm general" },
+    { name: "multiplier 2, 5x3 kernel, dilation 1x3, stride 1x2, batch 2, VALID", g: { N: 2, H: 12, W: 15, C: 5, kh: 5, kw: 3, stride: [1, 2], dilation: [1, 3], padding: "VALID" }, M: 2, act: "NONE", kernel: "wasm general" },
+    { name: "multiplier 1, dilation 2 (general kernel)", g: { N: 1, H: 10, W: 7, C: 9, kh: 3, kw: 3, stride: [1, 1], dilation: [2, 2], padding: "SAME" }, M: 1, act: "RELU", kernel: "wasm general" },
     { name: "multiplier 1, 5x5 stride 2 on 13x10, batch 2 (WebAssembly depthwise)", g: { N: 2, H: 13, W: 10, C: 17, kh: 5, kw: 5, stride: [2, 2], dilation: [1, 1], padding: "SAME" }, M: 1, act: "RELU6", kernel: "wasm depthwise" },
     { name: "multiplier 1, 3x3 stride 1 VALID on 7x9 (WebAssembly depthwise)", g: { N: 1, H: 7, W: 9, C: 8, kh: 3, kw: 3, stride: [1, 1], dilation: [1, 1], padding: "VALID" }, M: 1, act: "NONE", kernel: "wasm depthwise" },
   ];

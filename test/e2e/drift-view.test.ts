@@ -5,7 +5,7 @@
 // layer's drift per target, the first divergence and its why, the outputs' top-1 agreement; a model
 // some targets refuse (their UnsupportedOpError shown, the others compared); an ONNX model; the
 // error states; the layout at phone and desktop widths. Screenshots go to test-results/.
-import { existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,7 +16,7 @@ import { init } from "../../src/runtime.js";
 import { loadModel } from "../../src/import/index.js";
 import { compare, type CompareReport } from "../../src/compare/index.js";
 import { chromiumLaunchOptions } from "../browser/chromium.mjs";
-import { SHARED_TFLITE } from "../helpers/tflite-dumps.js";
+import { SHARED_TFLITE, sharedMissing, skipMeta } from "../helpers/tflite-dumps.js";
 // The test models' generator (plain JS), as the report page's test uses it.
 import { fullV1 } from "../../scripts/onnx/nets.mjs";
 import { qlinearModel } from "../../scripts/onnx/netbuild.mjs";
@@ -134,7 +134,10 @@ async function overflow(page: Page) {
   }));
 }
 
-describe.skipIf(!existsSync(PERSON))("report page: drift view in Chromium", () => {
+/** The models are in ../shared; without it the drift view's test skips (test/helpers/shared.ts). */
+const noModels = sharedMissing("tflite/models/person_detect.tflite", "tflite/models/keyword_scrambled_8bit.tflite");
+
+describe.skipIf(noModels)("report page: drift view in Chromium", skipMeta(noModels), () => {
   let out: string;
   let server: PreviewServer;
   let browser: Browser;

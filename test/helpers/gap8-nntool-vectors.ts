@@ -1,10 +1,12 @@
 // Reads shared/gap8-nntool/*.json (never copied into the repo) and finds each file's .tflite model.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
+import { SHARED } from "./shared.js";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const shared = resolve(here, "../../../shared");
+export { describeShared, sharedMissing, skipMeta } from "./shared.js";
+
+// Suites reading these files skip without ../shared: see ./shared.ts.
+const shared = resolve(SHARED);
 
 /** Folders holding gap8-nntool JSON files: the public one, the held-out one when present, and GAP8_NNTOOL_DIRS. */
 function vectorDirs(): string[] {

@@ -3,10 +3,13 @@
 // dwpw run with them, byte for byte (by `data`, or by sha256 where the dump only has the hash).
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import type { GraphRunResult } from "../../src/runner/run.js";
+import { SHARED } from "./shared.js";
 
-export const SHARED_TFLITE = fileURLToPath(new URL("../../../shared/tflite/", import.meta.url));
+export { describeShared, sharedMissing, skipMeta } from "./shared.js";
+
+/** `../shared/tflite/`. Suites reading it skip without it: see ./shared.ts. */
+export const SHARED_TFLITE = `${SHARED}tflite/`;
 
 export interface DumpTensor {
   index: number;
