@@ -6,6 +6,7 @@ import { planBlock, runBlock, type BlockOptions, type TransferReport } from "./s
 
 export type * from "./types.js";
 export { Engine, createEngine } from "./engine.js";
+export type { FullyConnectedOp, GeneralConvOp, GeneralInputShape, PreparedGeneral, Rows } from "./general.js";
 export { init, defaultEngine } from "./runtime.js";
 export { fusionReport, formatReport, bestFused } from "./report.js";
 export type { NetworkReport, BlockRow, ReportOptions } from "./report.js";
@@ -53,6 +54,7 @@ export { ONNX_LIMITS } from "./onnx/index.js";
 export { NETWORK_LIMITS } from "./network/index.js";
 export { UnsupportedOpError } from "./graph/errors.js";
 export { loadModel, loadTflite, TfliteError, TFLITE_LIMITS } from "./import/index.js";
+export type { TfliteLoadOptions } from "./import/index.js";
 export { GraphNetwork } from "./runner/network.js";
 export type { GraphInput, GraphRunOptions, GraphValueSpec, LoweredLayerInfo } from "./runner/network.js";
 export type { GraphLayerOutput, GraphRunResult, GraphValue } from "./runner/run.js";

@@ -51,4 +51,16 @@ describe.skipIf(missing)("person_detect", skipMeta(missing), () => {
     expect(Array.isArray(c.findings)).toBe(true);
     expect(c.notChecked.map((n) => n.kind).sort()).toEqual(["averagePool2d", "depthwiseConv2d", "softmax"]); // the first layer has depth multiplier 8
   });
+
+  test("options.target sets the target run uses by default", () => {
+    const x = new Int8Array(96 * 96).map((_, i) => (i * 37) % 256);
+    const viaOption = loadTflite(personDetect(), { target: "litert" }).run(x);
+    const explicit = loadTflite(personDetect()).run(x, { target: "litert" });
+    const micro = loadTflite(personDetect()).run(x);
+    const out = (r: typeof micro) => Array.from(Object.values(r.outputs)[0]!.data as Int8Array);
+    expect(out(viaOption)).toEqual(out(explicit));
+    expect(loadTflite(personDetect(), { target: "litert" }).defaultTarget).toBe("litert");
+    expect(out(micro)).toHaveLength(2);
+    expect(() => loadTflite(personDetect(), { target: "tflm" as never })).toThrow(/options.target must be one of/);
+  });
 });

@@ -75,10 +75,13 @@ export class GraphNetwork {
   private readonly lowered = new Map<TargetName, Lowered>();
   private kernels: { net: Network; others: Array<{ layer: string; kind: string }> } | null = null;
 
-  constructor(readonly graph: Graph) {
+  constructor(
+    readonly graph: Graph,
+    defaultTarget?: TargetName,
+  ) {
     this.inputs = graph.inputs.map((i) => spec(graph, i));
     this.outputs = graph.outputs.map((i) => spec(graph, i));
-    this.defaultTarget = graph.format === "tflite" ? "tflite-micro" : "onnxruntime";
+    this.defaultTarget = defaultTarget ?? (graph.format === "tflite" ? "tflite-micro" : "onnxruntime");
   }
 
   get name(): string {
@@ -150,7 +153,8 @@ export class GraphNetwork {
     const lowered = this.lowerTo(target);
     const data = bound.map((d, k) => (lowered.convertInput ? lowered.convertInput(k, d) : d));
     const conv: ConvRunner = engine === "wasm" ? ((e) => (t, op) => e.conv(t, op))(defaultEngine()) : reference.conv;
-    return runLowered(lowered, data, { layers: layers === true, ctx: { conv }, onLayer });
+    const general = engine === "wasm" ? defaultEngine() : reference;
+    return runLowered(lowered, data, { layers: layers === true, ctx: { conv, general }, onLayer });
   }
 
   /** Checks and copies the caller's inputs (so later changes to them cannot reach the run). */
