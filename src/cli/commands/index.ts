@@ -3,13 +3,14 @@ import { report } from "./report.js";
 import { run } from "./run.js";
 import { plan } from "./plan.js";
 import { check } from "./check.js";
+import { selftest } from "./selftest.js";
 
 export interface Command {
   /** One line for `dwpw help`. */
   summary: string;
-  /** Full usage text. */
+  /** Full usage text (`dwpw <command> --help`). */
   usage: string;
-  /** Runs the command; resolves to the process exit code. */
+  /** Runs the command; resolves to the process exit code. Throws UsageError for a malformed command line. */
   run(argv: string[]): Promise<number>;
 }
 
@@ -18,4 +19,5 @@ export const COMMANDS: Record<string, Command> = {
   run,
   plan,
   check,
+  selftest,
 };

@@ -3,58 +3,67 @@
 // totals as `dwpw report` gives for the MobileNet presets).
 import { init } from "../../runtime.js";
 import { formatReport } from "../../report.js";
-import { loadOnnxFile } from "../../onnx/file.js";
-import { planNetwork, layersOutsideUnits } from "../../network/plan.js";
-import { DMA_NAMES, memoryFrom, randomInput, readInputFile, warningLines } from "../../network/cli-support.js";
+import { planNetwork, planUnit, findUnits, layersOutsideUnits, type NetworkPlanOptions } from "../../network/plan.js";
+import type { NetworkGraph } from "../../network/types.js";
+import { warningLines } from "../../network/cli-support.js";
 import { progressBar } from "../../network/progress.js";
-import { choiceOpt, intOpt, onlyOptions, parseArgs, stringOpt, UsageError } from "../args.js";
+import { L1OverflowError } from "../../scratchpad/plan.js";
+import { parseArgs, usageText, UsageError, type Flag } from "../args.js";
+import { blameBlock } from "../errors.js";
+import { MEMORY_FLAGS, memoryOptions, modelInput, onnxNetwork } from "../common.js";
+import { loadModelFile } from "../model-file.js";
 import type { Command } from "./index.js";
 
-const OPTIONS = ["l1", "l1-usable", "l2", "dma", "double-buffer", "layout", "run", "input", "target", "json"];
+const FLAGS: Flag[] = [
+  ...MEMORY_FLAGS,
+  { name: "layout", value: "L", help: "HWC | CHW: the layout tensors keep in L2 (default HWC)" },
+  { name: "run", help: "also emulate every block on the model with its plan and check its bytes\nagainst the reference (exit code 1 on any difference)" },
+  { name: "input", value: "FILE", help: "raw input for --run (default: a seeded random input; see dwpw run --help)" },
+  { name: "target", value: "T", help: "pulp-nn | dory-fused: deployment check behind the warnings (default dory-fused)" },
+  { name: "json", help: "print JSON" },
+];
 
-const usage = `usage: dwpw plan model.onnx [options]
-
-The depthwise-separable blocks of a quantized ONNX model (dw+pw pairs, expand/dw/project
+const usage = usageText(
+  "dwpw plan model.onnx [options]",
+  `The depthwise-separable blocks of a quantized ONNX model (dw+pw pairs, expand/dw/project
 triples), each planned on the scratchpad model of GAP8: unfused against the best fused schedule,
-L2<->L1 traffic per block and in total.
+L2<->L1 traffic per block and in total.`,
+  FLAGS,
+);
 
-  --l1 B             L1 bytes (default 64000)
-  --l1-usable B      L1 bytes usable by tiles (default 36700, or l1 - 27300)
-  --l2 B             L2 bytes (default 512000)
-  --dma NAME         ${DMA_NAMES.join(" | ")} (default dory-gap8)
-  --double-buffer    double the tile buffers
-  --layout L         HWC | CHW: the layout tensors keep in L2 (default HWC)
-  --run              also emulate every block on the model with its plan and check its bytes
-                     against the reference (exit code 1 on any difference)
-  --input FILE       raw input for --run (default: a seeded random input; see dwpw run --help)
-  --target T         pulp-nn | dory-fused: deployment check behind the warnings (default dory-fused)
-  --json             print JSON`;
+/** Plans the network; when memory options leave a block with no tiling, says which block. */
+export function planOrBlame(graph: NetworkGraph, options: NetworkPlanOptions): ReturnType<typeof planNetwork> {
+  try {
+    return planNetwork(graph, options);
+  } catch (e) {
+    if (!(e instanceof L1OverflowError)) throw e;
+    throw blameBlock(
+      e,
+      findUnits(graph).map((u) => ({
+        label: `block ${u.index} (${u.layers.map((l) => l.name).join(", ")})`,
+        attempt: () => planUnit(graph, u, options),
+      })),
+    );
+  }
+}
 
 export const plan: Command = {
   summary: "fusion plan and transfer report of a quantized ONNX model's blocks on the GAP8 model",
   usage,
   async run(argv) {
-    const args = parseArgs(argv, ["double-buffer", "run", "json"]);
-    onlyOptions(args, OPTIONS);
-    if (args.positionals.length !== 1) throw new UsageError(args.positionals.length === 0 ? "missing the model file" : `unexpected argument ${args.positionals[1]}`);
-    const file = args.positionals[0]!;
-    const memory = memoryFrom({
-      l1: intOpt(args, "l1"),
-      l1Usable: intOpt(args, "l1-usable"),
-      l2: intOpt(args, "l2"),
-      dma: choiceOpt(args, "dma", DMA_NAMES),
-      doubleBuffer: args.options.has("double-buffer") ? true : undefined,
-    });
-    const layout = choiceOpt(args, "layout", ["HWC", "CHW"] as const) ?? "HWC";
-    const target = choiceOpt(args, "target", ["pulp-nn", "dory-fused"] as const) ?? "dory-fused";
-    const emulate = args.options.has("run");
-    const inputPath = stringOpt(args, "input");
-    if (inputPath && !emulate) throw new UsageError("--input is used only with --run");
-    const net = loadOnnxFile(file);
-    const { report, plans } = planNetwork(net.graph, { memory, layout });
+    const args = parseArgs(argv, FLAGS);
+    const [file] = args.expectPositionals("the model file");
+    const memory = memoryOptions(args);
+    const layout = args.choice("layout", ["HWC", "CHW"] as const) ?? "HWC";
+    const target = args.choice("target", ["pulp-nn", "dory-fused"] as const) ?? "dory-fused";
+    const emulate = args.has("run");
+    const inputPath = args.string("input");
+    if (inputPath !== undefined && !emulate) throw new UsageError("--input is used only with --run");
+    const net = onnxNetwork(loadModelFile(file!), file!, "dwpw plan");
+    const { report, plans } = planOrBlame(net.graph, { memory, layout });
     if (emulate) {
       await init();
-      const input = inputPath ? readInputFile(net, inputPath) : randomInput(net, 1);
+      const input = modelInput(net, inputPath, 1) as Parameters<typeof net.run>[0];
       const bar = progressBar("emulating");
       let fused, ref;
       try {
@@ -75,7 +84,7 @@ export const plan: Command = {
     }
     const outside = layersOutsideUnits(net.graph, plans.map((p) => p.unit)).filter((l) => l.kind !== "quantize" && l.kind !== "dequantize" && l.kind !== "reshape");
     const findings = net.check({ target }, { memory, layout }).findings;
-    if (args.options.has("json")) {
+    if (args.has("json")) {
       console.log(JSON.stringify({ ...report, layersOutsideBlocks: outside.map((l) => ({ layer: l.name, kind: l.kind, opType: l.opType })), findings }, null, 2));
     } else {
       console.log(`${file}:`);
@@ -83,7 +92,7 @@ export const plan: Command = {
       if (plans.length === 0) console.log("(no depthwise-separable block: nothing to fuse)");
       if (outside.length) console.log(`layers outside the blocks (not planned): ${outside.map((l) => `${l.name} (${l.kind})`).join(", ")}`);
     }
-    for (const line of warningLines(findings, target, file)) console.error(line);
+    for (const line of warningLines(findings, target, file!)) console.error(line);
     return report.bitExact === false ? 1 : 0;
   },
 };
