@@ -2,6 +2,7 @@
 // with SIMD and `scalar` without; both export the same functions and give the same bytes.
 export { depthwise, depthwiseScratchBytes } from "./depthwise";
 export { pointwise, pointwiseScratchBytes, pointwiseWeightSlotBytes } from "./pointwise";
+export { convGeneral, convScratchBytes, convPackWeights, convWeightBytes, repeatChannels } from "./conv";
 
 /** First free byte of linear memory: the host owns everything from here on. */
 export function heapBase(): usize {

@@ -224,7 +224,7 @@ function prepareWeights(weights: usize, Cout: i32, Cin: i32, K2: i32, hwcOut: bo
 }
 
 /** `gemmPixels` for the channels left in a block (1 to 16). */
-function gemmPixelsAny(cn: i32, a: usize, m: i32, lda: usize, K2: i32, b: usize, bias: usize, acc: usize): void {
+export function gemmPixelsAny(cn: i32, a: usize, m: i32, lda: usize, K2: i32, b: usize, bias: usize, acc: usize): void {
   if (cn > 12) gemmPixels(4, a, m, lda, K2, b, bias, acc);
   else if (cn > 8) gemmPixels(3, a, m, lda, K2, b, bias, acc);
   else if (cn > 4) gemmPixels(2, a, m, lda, K2, b, bias, acc);
@@ -277,7 +277,7 @@ function gemmChannels(w0: usize, K2: i32, b: usize, m16: i32, bias0: i32, bias1:
 }
 
 /** Scalar build: acc[p][co] = bias[co] + sum_ci x[p][ci] * w[co][ci] over packed int16 rows. */
-function gemmScalar(x: usize, n: i32, Cinp: i32, w: usize, Coutp: i32, bias: usize, acc: usize): void {
+export function gemmScalar(x: usize, n: i32, Cinp: i32, w: usize, Coutp: i32, bias: usize, acc: usize): void {
   const rowBytes = <usize>Cinp * 2;
   for (let p = 0; p < n; p++) {
     const xp = x + <usize>p * rowBytes;

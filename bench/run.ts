@@ -4,9 +4,11 @@
 // (WebAssembly backend, one thread). Then MobileNetV1's 13 blocks per image, and a batch spread
 // over worker threads. Prints tables and writes bench/results.json.
 //
-// Options: --quick (fewer and shorter runs), --no-ref, --no-ort, --no-network.
+// Options: --quick (fewer and shorter runs), --no-ref, --no-ort, --no-network, --no-general,
+// --no-tflite, --only general,tflite (just those sections: general convolution layers, the TFLite
+// whole network).
 import { readFileSync, writeFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import { createEngine, type Engine } from "../src/engine.js";
 import { layersPool } from "../src/pool/pool.js";
@@ -19,12 +21,22 @@ import { configureOrt, ortBlock, ortVersion } from "./ort.js";
 import { buildNetwork, networkInput, runNetwork } from "./network.js";
 import { median, time, timeRounds, type Entry, type Timing, type TimingOptions } from "./timing.js";
 import { rawKernel } from "./raw-kernel.js";
+import { generalLayers, placeGeneral } from "./general-layers.js";
+import { tfliteNetworkBench, type TfliteNetworkResult } from "./tflite-network.js";
+import { init } from "../src/runtime.js";
+import { Rng } from "../src/rng.js";
 
 const argv = process.argv.slice(2);
 const QUICK = argv.includes("--quick");
 const WITH_REF = !argv.includes("--no-ref");
 const WITH_ORT = !argv.includes("--no-ort");
-const WITH_NET = !argv.includes("--no-network");
+const onlyArg = argv.indexOf("--only");
+const ONLY = onlyArg >= 0 ? new Set((argv[onlyArg + 1] ?? "").split(",")) : null;
+const section = (name: string, flag: string) => (ONLY ? ONLY.has(name) : !argv.includes(flag));
+const WITH_KERNELS = section("kernels", "--no-kernels");
+const WITH_NET = section("network", "--no-network");
+const WITH_GENERAL = section("general", "--no-general");
+const WITH_TFLITE = section("tflite", "--no-tflite");
 
 /** Rounds of interleaved runs per table row (see `timeRounds`): fast entries run `FAST_REPS` times a round. */
 const ROUNDS: TimingOptions = QUICK ? { warmup: 2, warmupMs: 100, minRuns: 3, minMs: 300 } : { warmup: 3, warmupMs: 300, minRuns: 9, minMs: 2500, maxRuns: 60 };
@@ -95,7 +107,7 @@ async function main(): Promise<void> {
     hwc: Timing; chw: Timing; rawHwc: Timing; rawChw: Timing; scalar: Timing | null; reference: Timing | null; sameBytes: boolean;
   }
   const kernelRows: KernelRow[] = [];
-  for (const dtype of DTYPES) {
+  for (const dtype of WITH_KERNELS ? DTYPES : []) {
     for (const name of KERNEL_LAYERS) {
       const l = layer(name);
       const o = { scheme: "onnx" as const, dtype, seed: 1 };
@@ -136,7 +148,7 @@ async function main(): Promise<void> {
     sameBytes: { ort: boolean | null; scratchpad: boolean | null; reference: boolean | null; scalar: boolean | null };
   }
   const blockRows: BlockRow[] = [];
-  for (const dtype of DTYPES) {
+  for (const dtype of WITH_KERNELS ? DTYPES : []) {
     for (const b of BLOCKS) {
       const dl = layer(b.dw), pl = layer(b.pw);
       const o = { scheme: "onnx" as const, dtype, seed: 1 };
@@ -251,6 +263,39 @@ async function main(): Promise<void> {
     });
   }
 
+  // ---- General convolutions --------------------------------------------------------------------
+  interface GeneralRow { name: string; macs: number; prepared: Timing; kernelOnly: Timing | null; scalar: Timing; sameBytes: boolean }
+  const generalRows: GeneralRow[] = [];
+  if (WITH_GENERAL) {
+    const rawG = await createEngine({ simd: true });
+    for (const l of generalLayers()) {
+      log(`general ${l.name}`);
+      const rng = new Rng(9);
+      const x = Int8Array.from({ length: l.shape.height * l.shape.width * l.shape.channels }, () => rng.int(-128, 127));
+      const p = simd.prepareGeneral(l.shape, l.op);
+      const ps = scalar.prepareGeneral(l.shape, l.op);
+      // Depthwise with a multiplier runs on the depthwise kernel (see prepareGeneralOn): no bare GEMM row.
+      const gemm = !(l.op.kind === "conv" && l.op.groups === l.shape.channels);
+      const raw = gemm ? placeGeneral(rawG.wasm as Parameters<typeof placeGeneral>[0], l, x) : null;
+      const entries: Entry[] = [{ name: "prepared", fn: () => p.run(x), reps: FAST_REPS }, { name: "scalar", fn: () => ps.run(x) }];
+      if (raw) entries.push({ name: "raw", fn: raw.run, reps: FAST_REPS });
+      const tm = await timeRounds(entries, ROUNDS);
+      const want = Buffer.from(ps.run(x).buffer);
+      let ok = Buffer.compare(Buffer.from(p.run(x).buffer), want) === 0;
+      if (raw) ok &&= Buffer.compare(Buffer.from(raw.out()), want) === 0;
+      generalRows.push({ name: l.name, macs: l.macs, prepared: tm.prepared!, kernelOnly: tm.raw ?? null, scalar: tm.scalar!, sameBytes: ok });
+    }
+  }
+
+  // ---- The TFLite path, whole network ----------------------------------------------------------
+  let tflite: TfliteNetworkResult | null = null;
+  const loadStart = loadAverage();
+  if (WITH_TFLITE) {
+    await init();
+    tflite = await tfliteNetworkBench(QUICK ? { warmup: 2, warmupMs: 300, minRuns: 4, minMs: 1000 } : { warmup: 3, warmupMs: 1000, minRuns: 15, minMs: 8000, maxRuns: 60 }, log);
+  }
+  const loadEnd = loadAverage();
+
   // ---- Print ----------------------------------------------------------------------------------
   const out: string[] = [];
   out.push(`dwpw benchmark (${meta.cpu}, ${meta.cores} cores, Node ${meta.node}, onnxruntime-web ${meta.onnxruntimeWeb}; ${started})`);
@@ -302,6 +347,35 @@ async function main(): Promise<void> {
       workerRows.map((w) => [w.workers, w.batch, w.ms.toFixed(1), w.imagesPerSecond.toFixed(1), w.scaling.toFixed(2) + "x", w.sameBytes ? "yes" : "NO"]),
     ));
   }
+  if (WITH_GENERAL) {
+    out.push("");
+    out.push("General convolutions (im2col into the pointwise GEMM core; depthwise with a multiplier on the depthwise kernel):");
+    out.push("prepared = `engine.prepareGeneral(...).run` (constants made once; input, weights and output copied at each run),");
+    out.push("kernel only = the bare kernel on buffers already in memory; same bytes = SIMD and scalar builds agree");
+    out.push(table(
+      ["layer", "prepared ms", "GMAC/s", "kernel only ms", "GMAC/s", "scalar ms", "SIMD/scalar", "same bytes"],
+      generalRows.map((g) => [
+        g.name, fmtMs(g.prepared), gmacs(g.macs, g.prepared.ms).toFixed(1), fmtMs(g.kernelOnly), g.kernelOnly ? gmacs(g.macs, g.kernelOnly.ms).toFixed(1) : "-",
+        fmtMs(g.scalar), fmtX(g.scalar.ms / g.prepared.ms), g.sameBytes ? "yes" : "NO",
+      ]),
+    ));
+  }
+  if (tflite) {
+    out.push("");
+    out.push(`The TFLite path: ${tflite.model} (scripts/tflite/make-models.mjs; ${(tflite.macs / 1e6).toFixed(0)} MMAC), one image, one thread, the entries interleaved`);
+    out.push(`round by round; the ONNX MobileNetV2 1.0-224 int8 (scripts/make-models.mjs --full) alongside. Load average ${loadStart} before, ${loadEnd} after`);
+    out.push(`(${meta.cores} cores): with other processes running, wall ms exceed CPU ms. Kernels and reference give the same TFLite bytes: ${tflite.sameBytes ? "yes" : "NO"}.`);
+    out.push(table(
+      ["runtime", "ms / image", "fastest ms", "CPU ms", "GMAC/s"],
+      Object.entries(tflite.timings).map(([k, t]) => [k, t.ms.toFixed(1), t.min.toFixed(1), t.cpu.toFixed(1), k.startsWith("dwpw tflite") ? gmacs(tflite!.macs, t.ms).toFixed(1) : "-"]),
+    ));
+    for (const [target, rows] of Object.entries(tflite.breakdown)) {
+      out.push("");
+      out.push(`Where the time goes, ${target} (each layer timed, median over runs; wall ms):`);
+      out.push(table(["layer kind", "layers", "ms", "share"], rows.map((r) => [r.kind, r.layers, r.ms.toFixed(2), (r.share * 100).toFixed(1) + "%"])));
+    }
+    for (const s of tflite.skipped) out.push(`skipped: ${s}`);
+  }
   console.log(out.join("\n"));
 
   const results = {
@@ -337,10 +411,24 @@ async function main(): Promise<void> {
     })),
     network: netRows.map((n) => ({ scheme: n.scheme, dtype: n.dtype, macs: n.macs, msPerImage: r3(n.perImage.ms), cpuMsPerImage: r3(n.perImage.cpu), gmacs: r2(gmacs(n.macs, n.perImage.ms)) })),
     workers: workerRows.map((w) => ({ ...w, ms: r2(w.ms), imagesPerSecond: r2(w.imagesPerSecond), scaling: r2(w.scaling) })),
+    general: generalRows.map((g) => ({
+      layer: g.name, macs: g.macs, preparedMs: r3(g.prepared.ms), preparedCpuMs: r3(g.prepared.cpu), gmacs: r2(gmacs(g.macs, g.prepared.ms)),
+      kernelOnlyMs: g.kernelOnly ? r3(g.kernelOnly.ms) : null, scalarMs: r3(g.scalar.ms), sameBytes: g.sameBytes,
+    })),
+    tfliteNetwork: tflite && {
+      model: tflite.model, macs: tflite.macs, loadAverage: { before: loadStart, after: loadEnd }, sameBytes: tflite.sameBytes, skipped: tflite.skipped,
+      timings: Object.fromEntries(Object.entries(tflite.timings).map(([k, t]) => [k, { ms: r3(t.ms), minMs: r3(t.min), cpuMs: r3(t.cpu), runs: t.runs }])),
+      breakdown: Object.fromEntries(Object.entries(tflite.breakdown).map(([k, rows]) => [k, rows.map((r) => ({ ...r, ms: r3(r.ms), share: r3(r.share) }))])),
+    },
   };
   const file = new URL("../../../bench/results.json", import.meta.url);
   writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
   log(`wrote ${file.pathname}`);
+}
+
+/** The 1, 5 and 15 minute load averages, as text. */
+function loadAverage(): string {
+  return loadavg().map((v) => v.toFixed(2)).join(" ");
 }
 
 type PeakLoop = "dotPeak" | "dotLoop8";

@@ -4,8 +4,12 @@
 import { Arena } from "./wasm/arena.js";
 import { instantiate, simdSupported, type KernelExports } from "./wasm/module.js";
 import { HEADER_BYTES, channelParams, writeHeader } from "./wasm/params.js";
-import { checkConv, checkDepthwise, checkPointwise, outputTensor, type Layer } from "./validate.js";
+import { checkCall, checkPrepared, outputTensor, type Layer } from "./validate.js";
 import type { ConvOp, DepthwiseOp, Layout, Padding, PointwiseOp, Tensor } from "./types.js";
+import {
+  checkFullyConnectedCall, checkGeneralCall, generalLayerFor, generalOutput, prepareGeneralOn,
+  type FullyConnectedOp, type GeneralConvOp, type GeneralInputShape, type PreparedGeneral, type Rows,
+} from "./general.js";
 
 /** A strided window of WebAssembly memory: element (y, x, c) is at `ptr + y*row + x*px + c*ch`. */
 export interface View {
@@ -87,38 +91,70 @@ export class Engine {
 
   /** Depthwise convolution; the output is in the input's layout. */
   depthwise(input: Tensor, op: DepthwiseOp): Tensor {
-    return this.run(input, checkDepthwise(input, op));
+    return this.run(checkCall(input, op, "depthwise"));
   }
 
   /** Pointwise convolution; the output is in the input's layout. */
   pointwise(input: Tensor, op: PointwiseOp): Tensor {
-    return this.run(input, checkPointwise(input, op));
+    return this.run(checkCall(input, op, "pointwise"));
   }
 
   /** Either convolution, by `op.kind`. */
   conv(input: Tensor, op: ConvOp): Tensor {
-    return this.run(input, checkConv(input, op));
+    return this.run(checkCall(input, op));
   }
 
-  private run(input: Tensor, layer: Layer): Tensor {
-    const k = this.prepare(input, layer);
+  /**
+   * General convolution: any kernel, stride, dilation, explicit padding and groups (a depthwise
+   * convolution with a depth multiplier is groups = channels); the output is in the input's layout.
+   */
+  convGeneral(input: Tensor, op: GeneralConvOp): Tensor {
+    const { data, layer } = checkGeneralCall(input, op);
+    const out = generalOutput(layer);
+    prepareGeneralOn(this, layer).run(data, out.data);
+    return out;
+  }
+
+  /** Fully connected layer over rows of features. */
+  fullyConnected(input: Rows, op: FullyConnectedOp): Rows {
+    const { data, layer } = checkFullyConnectedCall(input, op);
+    return { data: prepareGeneralOn(this, layer).run(data), rows: layer.outHeight, features: layer.outChannels, zeroPoint: layer.outZeroPoint };
+  }
+
+  /**
+   * A general convolution or fully connected layer (rows = `shape.height`, features =
+   * `shape.channels`, width 1) validated and its weights packed once, for inputs of `shape`:
+   * `run(data)` computes one input's output bytes. Unlike `prepare`, it stays valid across calls.
+   */
+  prepareGeneral(shape: GeneralInputShape, op: GeneralConvOp | FullyConnectedOp): PreparedGeneral {
+    return prepareGeneralOn(this, generalLayerFor(shape, op));
+  }
+
+  private run(c: { data: Int8Array | Uint8Array; layer: Layer }): Tensor {
+    const k = this.place(c.data, c.layer);
     k.run();
     return k.output();
   }
 
   /**
    * Places a validated layer's input, weights and parameters in WebAssembly memory and returns
-   * the kernel call on them: `run()` computes, `output()` copies the result out. Valid until the
-   * engine's next call, which reuses the memory: after it, both throw instead of computing on
-   * another call's buffers. The benchmark times `run()` alone.
+   * the kernel call on them: `run()` computes, `output()` copies the result out. `layer` must come
+   * from `checkConv` (or `checkDepthwise` / `checkPointwise`) and `input` must be the tensor it was
+   * checked with (same geometry, dtype, layout and zero point); `input` is read once here. Valid
+   * until the engine's next call, which reuses the memory: after it, both throw instead of
+   * computing on another call's buffers. The benchmark times `run()` alone.
    */
   prepare(input: Tensor, layer: Layer): { run(): void; output(): Tensor } {
+    return this.place(checkPrepared(input, layer), layer);
+  }
+
+  private place(data: Int8Array | Uint8Array, layer: Layer): { run(): void; output(): Tensor } {
     const out = outputTensor(layer);
     const call = layerCall(layer);
     const p = channelParams(layer.requant, layer.bias);
     const a = this.arena;
     a.reset();
-    const src = a.alloc(input.data.length);
+    const src = a.alloc(data.length);
     const weights = a.alloc(layer.weights.length);
     const bias = p.bias ? a.alloc(p.bias.length) : 0;
     const pa = p.a ? a.alloc(p.a.length) : 0;
@@ -127,7 +163,7 @@ export class Engine {
     const dst = a.alloc(out.data.length);
     const scratch = a.alloc(scratchBytes(this.wasm, call));
     a.commit();
-    a.write(src, input.data);
+    a.write(src, data);
     a.write(weights, layer.weights);
     if (p.bias) a.write(bias, p.bias);
     if (p.a) a.write(pa, p.a);

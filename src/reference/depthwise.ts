@@ -1,13 +1,14 @@
 // Naive depthwise convolution: the definition the WebAssembly kernels are checked against.
 import { elementIndex } from "../layout.js";
 import type { DepthwiseOp, Tensor } from "../types.js";
-import { checkDepthwise, outputTensor, type Layer } from "../validate.js";
+import { checkCall, outputTensor, type Layer } from "../validate.js";
 import { accumulatorBias, requantize } from "./requant.js";
 
 /** Depthwise KxK convolution (depth multiplier 1) computed tap by tap; output in the input's layout. */
 export function depthwise(input: Tensor, op: DepthwiseOp): Tensor {
-  const layer = checkDepthwise(input, op); // validate before touching input.data
-  return depthwiseLayer(input.data, layer);
+  // Validates a snapshot of (input, op) and computes from it only.
+  const { data, layer } = checkCall(input, op, "depthwise");
+  return depthwiseLayer(data, layer);
 }
 
 /** The loops of `depthwise` on an already validated layer. */

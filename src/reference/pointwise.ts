@@ -1,13 +1,14 @@
 // Naive pointwise (1x1) convolution: the definition the WebAssembly kernels are checked against.
 import { elementIndex } from "../layout.js";
 import type { PointwiseOp, Tensor } from "../types.js";
-import { checkPointwise, outputTensor, type Layer } from "../validate.js";
+import { checkCall, outputTensor, type Layer } from "../validate.js";
 import { accumulatorBias, requantize } from "./requant.js";
 
 /** Pointwise convolution, weights `[Cout][Cin]`; output in the input's layout. */
 export function pointwise(input: Tensor, op: PointwiseOp): Tensor {
-  const layer = checkPointwise(input, op); // validate before touching input.data
-  return pointwiseLayer(input.data, layer);
+  // Validates a snapshot of (input, op) and computes from it only.
+  const { data, layer } = checkCall(input, op, "pointwise");
+  return pointwiseLayer(data, layer);
 }
 
 /** The loops of `pointwise` on an already validated layer. */

@@ -2,6 +2,7 @@
 // constants that deployment carries, ready for the runner (src/runner).
 import type { DType, Graph, GraphOp } from "../graph/types.js";
 import type { ConvOp, Tensor } from "../types.js";
+import type { FullyConnectedOp, GeneralConvOp, GeneralInputShape, PreparedGeneral } from "../general.js";
 
 /** A tensor's contents at run time, row-major over its shape in the model's own layout. */
 export type TensorData = Int8Array | Uint8Array | Int16Array | Int32Array | Float32Array | BigInt64Array;
@@ -18,9 +19,16 @@ export interface TensorFormat {
 /** Runs depthwise / pointwise convolutions for a layer: the WebAssembly kernels or the reference. */
 export type ConvRunner = (input: Tensor, op: ConvOp) => Tensor;
 
+/** Prepares general convolutions and fully connected layers: an `Engine`, or the reference. */
+export interface GeneralRunner {
+  prepareGeneral(shape: GeneralInputShape, op: GeneralConvOp | FullyConnectedOp): PreparedGeneral;
+}
+
 export interface RunContext {
   /** Depthwise (multiplier 1) and pointwise layers go through this. */
   conv: ConvRunner;
+  /** Every other convolution and fully connected layers; without it they run in TypeScript. */
+  general?: GeneralRunner;
 }
 
 /** One op in a target's arithmetic. */

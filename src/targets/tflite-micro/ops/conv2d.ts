@@ -3,10 +3,14 @@
 // nothing), `+ bias`, then per-channel MultiplyByQuantizedMultiplier, `+ outZeroPoint`, clamp.
 // Grouped convolution: output channel `o` reads the input channels of group `o / (O / groups)`.
 // 1x1 convolutions with stride 1, no padding and one group run on the WebAssembly pointwise
-// kernel with the `tflite` scheme (the same formula); everything else in TypeScript.
+// kernel with the `tflite` scheme (the same formula); every other geometry on the general
+// convolution kernel (im2col + GEMM, same scheme), prepared once per runner; the TypeScript loops
+// remain for a run without a general runner and for layers the kernels cannot take.
 import type { Conv2dOp, Graph } from "../../../graph/types.js";
 import type { PointwiseOp, Tensor } from "../../../types.js";
+import type { GeneralConvOp } from "../../../general.js";
 import { tensorAt, valueOf } from "../../tensors.js";
+import { generalCall, runBatches } from "../../tflite/general-op.js";
 import type { LoweredLayer, RunContext, TensorData } from "../../types.js";
 import { activationQuant, channelMultipliers, fitsKernels, int32Bias, int8Weights, offsetInput, outputClamp, requant, requiredInput } from "./weighted-common.js";
 
@@ -60,12 +64,22 @@ export function lowerConv2d(op: Conv2dOp, graph: Graph): LoweredLayer {
   }
 
   const taps = kh * kw * Ig;
+  // Weights [O][kh][kw][Ig] are the general kernel's layout already.
+  const gop: GeneralConvOp = {
+    kind: "conv", outChannels: O, kernel: [kh, kw], stride: [sh, sw], dilation: [dh, dw], pad: { ...op.pad }, groups, weights, bias,
+    requant: { scheme: "tflite", rounding: "double", multiplier, shift, outputZeroPoint: outputOffset, min: activationMin, max: activationMax },
+  };
+  const general = generalCall({ height: H, width: W, channels: C, layout: "HWC", zeroPoint: inQ.zeroPoint, dtype: "int8" }, gop);
   return {
     op,
-    params: { ...params, kernel: "typescript" },
-    run(values: Array<TensorData | undefined>) {
-      const xo = offsetInput(valueOf(values, xi) as Int8Array, inputOffset);
+    params: { ...params, kernel: general ? "wasm general" : "typescript" },
+    run(values: Array<TensorData | undefined>, ctx: RunContext) {
       const out = new Int8Array(N * Ho * Wo * O);
+      if (runBatches(general, ctx, valueOf(values, xi) as Int8Array, N, H * W * C, out, Ho * Wo * O)) {
+        values[yi] = out;
+        return;
+      }
+      const xo = offsetInput(valueOf(values, xi) as Int8Array, inputOffset);
       // One output pixel and group at a time: its receptive field is gathered once into `patch`
       // (the offset input; taps in the padding hold 0 and so add nothing, as TFLM skips them),
       // then every output channel of the group is one contiguous dot product with its weights row.

@@ -3,10 +3,14 @@
 // column `c * M + m`; taps in the padding add nothing; `+ bias`, per-channel
 // MultiplyByQuantizedMultiplier, `+ outZeroPoint`, clamp. Multiplier 1 without dilation runs on the
 // WebAssembly depthwise kernel with the `tflite` scheme (weights transposed once, here, from
-// TFLite's `[1][kh][kw][C]` to `[C][kh][kw]`); everything else in TypeScript.
+// TFLite's `[1][kh][kw][C]` to `[C][kh][kw]`); multipliers above 1 and dilation on the general
+// convolution kernel as a convolution of C groups (weights transposed once to `[C*M][kh][kw][1]`);
+// TypeScript loops remain for a run without a general runner and for layers no kernel takes.
 import type { DepthwiseConv2dOp, Graph } from "../../../graph/types.js";
 import type { DepthwiseOp, Tensor } from "../../../types.js";
+import type { GeneralConvOp } from "../../../general.js";
 import { tensorAt, valueOf } from "../../tensors.js";
+import { generalCall, runBatches } from "../../tflite/general-op.js";
 import type { LoweredLayer, RunContext, TensorData } from "../../types.js";
 import { activationQuant, channelMultipliers, fitsKernels, int32Bias, int8Weights, offsetInput, outputClamp, requant, requiredInput } from "./weighted-common.js";
 
@@ -61,12 +65,24 @@ export function lowerDepthwiseConv2d(op: DepthwiseConv2dOp, graph: Graph): Lower
   }
 
   const weights = Int8Array.from(w.data);
+  const taps = kh * kw;
+  const grouped = new Int8Array(O * taps);
+  for (let t = 0; t < taps; t++) for (let o = 0; o < O; o++) grouped[o * taps + t] = weights[t * O + o]!;
+  const gop: GeneralConvOp = {
+    kind: "conv", outChannels: O, kernel: [kh, kw], stride: [sh, sw], dilation: [dh, dw], pad: { ...op.pad }, groups: C, weights: grouped, bias,
+    requant: { scheme: "tflite", rounding: "double", multiplier, shift, outputZeroPoint: outputOffset, min: activationMin, max: activationMax },
+  };
+  const general = generalCall({ height: H, width: W, channels: C, layout: "HWC", zeroPoint: inQ.zeroPoint, dtype: "int8" }, gop);
   return {
     op,
-    params: { multiplier, shift, inputOffset, outputOffset, activationMin, activationMax, weights, weightsLayout: "[1][kh][kw][C*M]", bias, depthMultiplier: M, kernel: "typescript" },
-    run(values: Array<TensorData | undefined>) {
-      const xo = offsetInput(valueOf(values, xi) as Int8Array, inputOffset);
+    params: { multiplier, shift, inputOffset, outputOffset, activationMin, activationMax, weights, weightsLayout: "[1][kh][kw][C*M]", bias, depthMultiplier: M, kernel: general ? "wasm general" : "typescript" },
+    run(values: Array<TensorData | undefined>, ctx: RunContext) {
       const out = new Int8Array(N * Ho * Wo * O);
+      if (runBatches(general, ctx, valueOf(values, xi) as Int8Array, N, H * W * C, out, Ho * Wo * O)) {
+        values[yi] = out;
+        return;
+      }
+      const xo = offsetInput(valueOf(values, xi) as Int8Array, inputOffset);
       // Per output pixel, all O accumulators at once: each tap inside the input adds one filter
       // row (contiguous over output channels) times the input pixel's channels.
       const acc = new Float64Array(O);

@@ -3,9 +3,15 @@
 // is `sum of (w - wZeroPoint) * (x - inZeroPoint) + bias`, MultiplyByQuantizedMultiplier,
 // `+ outZeroPoint`, clamped. Per-tensor weights use one multiplier (and honour a weight zero
 // point, as TFLM's per-tensor path does); per-channel weights one per output (zero point 0).
+// Runs on the general convolution kernel as a 1x1 convolution over the rows (`tflite` scheme, the
+// weight zero point subtracted while the weights are packed, once); TypeScript loops remain for a
+// run without a general runner and for layers the kernel cannot take.
 import type { FullyConnectedOp, Graph } from "../../../graph/types.js";
+import type { FullyConnectedOp as GeneralFc } from "../../../general.js";
+import { numel } from "../../../graph/types.js";
 import { tensorAt, valueOf } from "../../tensors.js";
-import type { LoweredLayer, TensorData } from "../../types.js";
+import { generalCall, runBatches } from "../../tflite/general-op.js";
+import type { LoweredLayer, RunContext, TensorData } from "../../types.js";
 import { activationQuant, channelMultipliers, int32Bias, int8Weights, offsetInput, outputClamp, requant, requiredInput } from "./weighted-common.js";
 
 export function lowerFullyConnected(op: FullyConnectedOp, graph: Graph): LoweredLayer {
@@ -32,10 +38,25 @@ export function lowerFullyConnected(op: FullyConnectedOp, graph: Graph): Lowered
     inputOffset, weightsOffset, outputOffset, activationMin, activationMax,
     weights: Int8Array.from(w.data), bias, perChannel,
   };
+  const fc: GeneralFc = {
+    kind: "fullyConnected", outFeatures: O, weights: Int8Array.from(w.data), weightZeroPoint: -weightsOffset, bias,
+    requant: { scheme: "tflite", rounding: "double", multiplier, shift, outputZeroPoint: outputOffset, min: activationMin, max: activationMax },
+  };
+  const allRows = numel(x.shape) / I;
+  const general = Number.isInteger(allRows) && allRows > 0 ? generalCall({ height: allRows, width: 1, channels: I, layout: "HWC", zeroPoint: inQ.zeroPoint, dtype: "int8" }, fc) : null;
+  params.kernel = general ? "wasm general" : "typescript";
   return {
     op, params,
-    run(values: Array<TensorData | undefined>) {
-      const xo = offsetInput(valueOf(values, xi) as Int8Array, inputOffset);
+    run(values: Array<TensorData | undefined>, ctx: RunContext) {
+      const xd = valueOf(values, xi) as Int8Array;
+      if (general && xd.length === allRows * I) {
+        const out = new Int8Array(allRows * O);
+        if (runBatches(general, ctx, xd, 1, allRows * I, out, allRows * O)) {
+          values[yi] = out;
+          return;
+        }
+      }
+      const xo = offsetInput(xd, inputOffset);
       const rows = xo.length / I;
       const out = new Int8Array(rows * O);
       for (let r = 0; r < rows; r++) {
