@@ -6,7 +6,7 @@ import type { ElementwiseOp, Graph } from "../../../graph/types.js";
 import { activationRange, mulByQuantMulSmallerThanOne, quantizeMultiplier, rdbpot, srdhm } from "../../tflite/arith.js";
 import { allocFor, valueOf } from "../../tensors.js";
 import type { LoweredLayer } from "../../types.js";
-import { broadcastPlan, inputOf, outputOf, quantOf, requireDtype, unsupported } from "./common.js";
+import { applyPairTable, broadcastPlan, inputOf, outputOf, pairTable, quantOf, requireDtype, unsupported } from "./common.js";
 
 const LEFT_SHIFT = 20;
 
@@ -60,6 +60,12 @@ export function lowerAddSub(op: ElementwiseOp, graph: Graph): LoweredLayer {
   const outShift = -outputShift;
   const zo = qo.zeroPoint;
 
+  const table = pairTable((p, q) => {
+    const sum = (t1[p + 128]! + sign * t2[q + 128]!) | 0;
+    const v = rdbpot(srdhm(sum, outputMultiplier), outShift) + zo;
+    return v < activationMin ? activationMin : v > activationMax ? activationMax : v;
+  });
+
   return {
     op,
     params: {
@@ -77,20 +83,8 @@ export function lowerAddSub(op: ElementwiseOp, graph: Graph): LoweredLayer {
       activationMax,
     },
     run(values) {
-      const x = valueOf(values, a.index) as Int8Array;
-      const y = valueOf(values, b.index) as Int8Array;
       const o = allocFor(out) as Int8Array;
-      const { rows, inner, offA, offB, strideA, strideB } = plan;
-      let k = 0;
-      for (let r = 0; r < rows; r++) {
-        let ia = offA[r]!;
-        let ib = offB[r]!;
-        for (let c = 0; c < inner; c++, ia += strideA, ib += strideB) {
-          const sum = (t1[x[ia]! + 128]! + sign * t2[y[ib]! + 128]!) | 0;
-          const v = rdbpot(srdhm(sum, outputMultiplier), outShift) + zo;
-          o[k++] = v < activationMin ? activationMin : v > activationMax ? activationMax : v;
-        }
-      }
+      applyPairTable(table(), plan, valueOf(values, a.index) as Int8Array, valueOf(values, b.index) as Int8Array, o);
       values[out.index] = o;
     },
   };

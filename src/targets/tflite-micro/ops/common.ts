@@ -95,3 +95,30 @@ export function sameShape(a: readonly number[], b: readonly number[]): boolean {
 export function cdiv(a: number, b: number): number {
   return Math.trunc(a / b);
 }
+
+/**
+ * An elementwise int8 op whose output byte depends only on its two input bytes, as a 64 Ki-entry
+ * table of `f(a, b)` built on first use: the run is then one lookup per output, whatever the
+ * arithmetic, with the same bytes as evaluating `f` each time.
+ */
+export function pairTable(f: (a: number, b: number) => number): () => Int8Array {
+  let table: Int8Array | null = null;
+  return () => {
+    if (!table) {
+      table = new Int8Array(65536);
+      for (let a = -128; a < 128; a++) for (let b = -128; b < 128; b++) table[((a & 0xff) << 8) | (b & 0xff)] = f(a, b);
+    }
+    return table;
+  };
+}
+
+/** `out[k] = table[x[ia], y[ib]]` over a broadcasting plan. */
+export function applyPairTable(table: Int8Array, plan: BroadcastPlan, x: Int8Array, y: Int8Array, out: Int8Array): void {
+  const { rows, inner, offA, offB, strideA, strideB } = plan;
+  let k = 0;
+  for (let r = 0; r < rows; r++) {
+    let ia = offA[r]!;
+    let ib = offB[r]!;
+    for (let c = 0; c < inner; c++, ia += strideA, ib += strideB) out[k++] = table[((x[ia]! & 0xff) << 8) | (y[ib]! & 0xff)]!;
+  }
+}

@@ -5,7 +5,7 @@ import type { ElementwiseOp, Graph } from "../../../graph/types.js";
 import { activationRange, mulByQuantMul, quantizeMultiplier } from "../../tflite/arith.js";
 import { allocFor, valueOf } from "../../tensors.js";
 import type { LoweredLayer } from "../../types.js";
-import { broadcastPlan, inputOf, outputOf, quantOf, requireDtype, sameShape, unsupported } from "./common.js";
+import { applyPairTable, broadcastPlan, inputOf, outputOf, pairTable, quantOf, requireDtype, sameShape, unsupported } from "./common.js";
 
 export function lowerMul(op: ElementwiseOp, graph: Graph): LoweredLayer {
   const a = inputOf(graph, op, 0);
@@ -25,23 +25,16 @@ export function lowerMul(op: ElementwiseOp, graph: Graph): LoweredLayer {
   const za = qa.zeroPoint;
   const zb = qb.zeroPoint;
   const zo = qo.zeroPoint;
+  const table = pairTable((p, q) => {
+    const v = zo + mulByQuantMul((p - za) * (q - zb), outputMultiplier, outputShift);
+    return v < activationMin ? activationMin : v > activationMax ? activationMax : v;
+  });
   return {
     op,
     params: { input1Offset: -za, input2Offset: -zb, outputOffset: zo, outputMultiplier, outputShift, activationMin, activationMax },
     run(values) {
-      const x = valueOf(values, a.index) as Int8Array;
-      const y = valueOf(values, b.index) as Int8Array;
       const o = allocFor(out) as Int8Array;
-      const { rows, inner, offA, offB, strideA, strideB } = plan;
-      let k = 0;
-      for (let r = 0; r < rows; r++) {
-        let ia = offA[r]!;
-        let ib = offB[r]!;
-        for (let c = 0; c < inner; c++, ia += strideA, ib += strideB) {
-          const v = zo + mulByQuantMul((x[ia]! - za) * (y[ib]! - zb), outputMultiplier, outputShift);
-          o[k++] = v < activationMin ? activationMin : v > activationMax ? activationMax : v;
-        }
-      }
+      applyPairTable(table(), plan, valueOf(values, a.index) as Int8Array, valueOf(values, b.index) as Int8Array, o);
       values[out.index] = o;
     },
   };
