@@ -67,7 +67,7 @@ describe("dwpw: version and help", () => {
     expect(help.stdout).toMatch(/^Exit codes: 0 success; 1 [^;]+[\s\S]*; 2 a malformed command line/m);
     expect(help.stdout).toMatch(/at most 512 MiB/);
     const names = [...help.stdout.matchAll(/^ {2}([a-z]+) {2,}/gm)].map((m) => m[1]!);
-    expect(names).toEqual(expect.arrayContaining(["report", "run", "plan", "check", "selftest"]));
+    expect(names).toEqual(expect.arrayContaining(["report", "run", "plan", "check", "compare", "selftest"]));
     for (const name of names) {
       const [long, short, topic] = await Promise.all([dwpw([name, "--help"]), dwpw([name, "-h"]), dwpw(["help", name])]);
       expect(long.code, name).toBe(0);

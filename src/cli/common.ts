@@ -4,8 +4,7 @@ import { Network } from "../network/network.js";
 import { describeInputs, randomInput } from "../network/cli-support.js";
 import { DMA_PRESETS, type MemoryConfig } from "../scratchpad/memory.js";
 import type { Args, Flag } from "./args.js";
-import { ValueError } from "./errors.js";
-import { readExactly } from "./files.js";
+import { inputFolder, readExactly } from "./files.js";
 import type { LoadedModel } from "./model-file.js";
 
 export const DMA_NAMES = Object.keys(DMA_PRESETS) as Array<keyof typeof DMA_PRESETS>;
@@ -36,12 +35,6 @@ export function memoryOptions(args: Args): Partial<MemoryConfig> {
   return m;
 }
 
-/** The model as the ONNX network runner, or a one-line error saying the command needs one. */
-export function onnxNetwork(net: LoadedModel, path: string, what: string): Network {
-  if (net instanceof Network) return net;
-  throw new ValueError(`${path} is a TFLite model; ${what} takes ONNX models for now`);
-}
-
 const BYTES: Record<string, number> = { float32: 4, int8: 1, uint8: 1, int16: 2, int32: 4, int64: 8, bool: 1 };
 
 /** A model's inputs as (name, dtype, shape), in the layout the model itself declares. */
@@ -55,7 +48,7 @@ const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
 /** E.g. `input float32 [1, 3, 224, 224] (602112 bytes)`. */
 export function describeModelInputs(net: LoadedModel): string {
   if (net instanceof Network) return describeInputs(net);
-  return inputSpecs(net).map((i) => `${i.name} ${i.dtype} [${i.shape.join(", ")}] (${numel(i.shape) * (BYTES[i.dtype] ?? 1)} bytes)`).join(", ");
+  return inputSpecs(net).map((i) => `${i.name || "input"} ${i.dtype} [${i.shape.join(", ")}] (${numel(i.shape) * (BYTES[i.dtype] ?? 1)} bytes)`).join(", ");
 }
 
 type InputData = Float32Array | Int8Array | Uint8Array | Int16Array | Int32Array | BigInt64Array;
@@ -72,19 +65,24 @@ function typed(dtype: string, bytes: Uint8Array): InputData {
   }
 }
 
+/** The bytes one input of the model takes (every graph input, concatenated). */
+export function inputBytes(net: LoadedModel): number {
+  return inputSpecs(net).reduce((n, s) => n + numel(s.shape) * (BYTES[s.dtype] ?? 1), 0);
+}
+
 /**
  * The input of a run: the raw file at `path` (each graph input's bytes in the model's layout, NCHW
  * for ONNX, NHWC for TFLite, little-endian, concatenated in graph order), read up to its expected
- * size plus one byte; or a seeded random input.
+ * size plus one byte; or a seeded random input. `flag` names the option the path came from.
  */
-export function modelInput(net: LoadedModel, path: string | undefined, seed: number): Record<string, InputData> {
+export function modelInput(net: LoadedModel, path: string | undefined, seed: number, flag = "--input"): Record<string, InputData> {
   const specs = inputSpecs(net);
   if (path === undefined) {
     if (net instanceof Network) return randomInput(net, seed) as Record<string, InputData>;
     return randomGraphInput(specs, seed);
   }
   const sizes = specs.map((s) => numel(s.shape) * (BYTES[s.dtype] ?? 1));
-  const buf = readExactly(path, sizes.reduce((a, b) => a + b, 0), "--input", describeModelInputs(net));
+  const buf = readExactly(path, sizes.reduce((a, b) => a + b, 0), flag, describeModelInputs(net));
   const out: Record<string, InputData> = {};
   let at = 0;
   specs.forEach((s, k) => {
@@ -95,6 +93,22 @@ export function modelInput(net: LoadedModel, path: string | undefined, seed: num
     out[s.name] = typed(s.dtype, bytes);
   });
   return out;
+}
+
+/** Most input bytes a command holds at once (the inputs of a comparison are all read before it runs). */
+export const MAX_INPUTS_BYTES = 256 * 2 ** 20;
+
+/** How many inputs of `net` fit in MAX_INPUTS_BYTES, and the sentence saying so. */
+export function inputsLimit(net: LoadedModel): { max: number; text: string } {
+  const per = inputBytes(net);
+  const max = Math.max(1, Math.floor(MAX_INPUTS_BYTES / per));
+  return { max, text: `inputs are held in memory, at most ${MAX_INPUTS_BYTES / 2 ** 20} MiB: ${max} inputs of ${per} bytes` };
+}
+
+/** The inputs in a folder of raw files (each one input, exactly as --input takes it), by file name. */
+export function folderInputs(net: LoadedModel, dir: string, flag: string): Array<{ name: string; input: Record<string, InputData> }> {
+  const limit = inputsLimit(net);
+  return inputFolder(dir, flag, limit.max, limit.text).map((p) => ({ name: p.slice(p.lastIndexOf("/") + 1), input: modelInput(net, p, 0, flag) }));
 }
 
 /** A deterministic pseudo-random input for a TFLite model (floats in [-1, 1], integers over their range). */
@@ -121,3 +135,12 @@ function randomGraphInput(specs: Array<{ name: string; dtype: string; shape: num
   }
   return out;
 }
+
+export const OBJECTIVES = ["bytes", "cycles"] as const;
+
+/** The planner's objective, as `plan`, `check` and `report` take it (the library's default: bytes). */
+export const OBJECTIVE_FLAG: Flag = {
+  name: "objective",
+  value: "O",
+  help: "bytes | cycles: what each block's plan minimises, L2<->L1 activation bytes\nor estimated GAP8 cycles (default bytes)",
+};

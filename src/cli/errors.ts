@@ -48,6 +48,8 @@ const FIELD_FLAGS: ReadonlyArray<[RegExp, string]> = [
   [/\boptions\.u8s8\b/g, "--u8s8"],
   [/\boptions\.engine\b/g, "--engine"],
   [/\boptions\.target\b/g, "--target"],
+  [/\boptions\.targets\b/g, "--targets"],
+  [/\boptions\.reference\b/g, "--reference"],
   [/\boptions\.pointwise\b/g, "--pointwise"],
   [/\boptions\.depthwiseKernel\b/g, "--depthwise-kernel"],
 ];

@@ -1,7 +1,8 @@
 // Bounded file reads for the CLI. A file's size is known before its bytes are read, and no read
 // goes past a limit, whatever the path names (a device such as /dev/zero, a pipe, a file that grows
 // while it is read).
-import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from "node:fs";
+import { closeSync, constants, fstatSync, opendirSync, openSync, readSync, statSync, type Stats } from "node:fs";
+import { join } from "node:path";
 import { ValueError } from "./errors.js";
 
 /** Largest model file the CLI reads (ONNX and TFLite files for microcontrollers are far smaller). */
@@ -98,4 +99,49 @@ export function readExactly(path: string, want: number, flag: string, describe: 
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * The input files of a folder: every entry whose name does not start with "." (so a stray
+ * .DS_Store is no input), sorted by name in code-unit order (the same order on every system).
+ * Each must be a regular file; at most `max` are listed, and the folder is read no further than
+ * one entry past that.
+ */
+export function inputFolder(dir: string, flag: string, max: number, limit: string): string[] {
+  let st: Stats;
+  try {
+    st = statSync(dir);
+  } catch (e) {
+    throw cannot(dir, `${flag} `, e);
+  }
+  if (!st.isDirectory()) throw new ValueError(`${flag} ${dir} is ${st.isFile() ? "a file" : kind(st)}: give a number of random inputs or a folder of input files`);
+  const names: string[] = [];
+  let d;
+  try {
+    d = opendirSync(dir);
+  } catch (e) {
+    throw cannot(dir, `${flag} `, e);
+  }
+  try {
+    for (let e = d.readSync(); e !== null; e = d.readSync()) {
+      if (e.name.startsWith(".")) continue;
+      if (names.length === max) throw new ValueError(`${flag} ${dir} holds more than ${max} input files; ${limit}`);
+      names.push(e.name);
+    }
+  } finally {
+    d.closeSync();
+  }
+  if (names.length === 0) throw new ValueError(`${flag} ${dir} holds no input file (names starting with "." are skipped)`);
+  names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return names.map((n) => {
+    const p = join(dir, n);
+    let s: Stats;
+    try {
+      s = statSync(p);
+    } catch (e) {
+      throw cannot(p, `${flag} `, e);
+    }
+    if (!s.isFile()) throw new ValueError(`${flag} ${p} is ${kind(s)}, not an input file`);
+    return p;
+  });
 }

@@ -1,8 +1,8 @@
-// Shared parts of the `dwpw run`, `dwpw plan` and `dwpw check` commands: model input/output files,
-// memory options, and printing the deployment check's findings.
-import { readFileSync, writeFileSync } from "node:fs";
+// Shared parts of the `dwpw run`, `dwpw plan` and `dwpw check` commands: describing a model's
+// inputs, a random input, writing and describing outputs, and printing the deployment check's
+// findings.
+import { writeFileSync } from "node:fs";
 import type { Finding } from "../check/index.js";
-import { DMA_PRESETS, type MemoryConfig } from "../scratchpad/memory.js";
 import type { Network, NetworkInput, NetworkValue } from "./network.js";
 import type { ValueSpec } from "./types.js";
 
@@ -19,32 +19,6 @@ export function dtypeLabel(v: ValueSpec): string {
 /** Describes the inputs a model takes, e.g. `input float32 [1, 3, 224, 224] (602112 bytes)`. */
 export function describeInputs(net: Network): string {
   return net.inputs.map((i) => `${i.name} ${dtypeLabel(i)} [${i.shape.join(", ")}] (${numel(i.shape) * bytesPerElement(i)} bytes)`).join(", ");
-}
-
-/**
- * The network input from a raw file: the graph inputs' bytes in NCHW order, concatenated in graph
- * order (float32 little-endian, int8, uint8). Throws a RangeError naming the expected size.
- */
-export function readInputFile(net: Network, path: string): NetworkInput {
-  let buf: Buffer;
-  try {
-    buf = readFileSync(path);
-  } catch (e) {
-    const code = (e as { code?: string }).code;
-    throw new RangeError(`cannot read --input ${path}: ${code === "ENOENT" ? "no such file" : (e as Error).message}`);
-  }
-  const want = net.inputs.reduce((n, i) => n + numel(i.shape) * bytesPerElement(i), 0);
-  if (buf.length !== want) throw new RangeError(`--input ${path} has ${buf.length} bytes; the model takes ${want}: ${describeInputs(net)}`);
-  const out: Record<string, Float32Array | Int8Array | Uint8Array> = {};
-  let at = 0;
-  for (const i of net.inputs) {
-    const n = numel(i.shape);
-    const bytes = new Uint8Array(n * bytesPerElement(i));
-    bytes.set(buf.subarray(at, at + bytes.length));
-    at += bytes.length;
-    out[i.name] = !i.quant ? new Float32Array(bytes.buffer) : i.quant.dtype === "int8" ? new Int8Array(bytes.buffer) : bytes;
-  }
-  return out;
 }
 
 /** A deterministic pseudo-random input (floats in [-1, 1], or bytes) for every graph input. */
@@ -90,13 +64,6 @@ export function describeOutput(o: NetworkValue): string[] {
     lines.push(`  top 5: ${idx.map((i) => `#${i} ${o.dtype === "float32" ? Number(o.data[i]).toPrecision(4) : o.data[i]}`).join(", ")}`);
   }
   return lines;
-}
-
-export const DMA_NAMES = Object.keys(DMA_PRESETS) as Array<keyof typeof DMA_PRESETS>;
-
-/** Memory options common to the commands (undefined entries are dropped). */
-export function memoryFrom(m: { l1?: number; l1Usable?: number; l2?: number; dma?: keyof typeof DMA_PRESETS; doubleBuffer?: boolean }): Partial<MemoryConfig> {
-  return Object.fromEntries(Object.entries(m).filter(([, v]) => v !== undefined)) as Partial<MemoryConfig>;
 }
 
 /** Findings as text lines (severity, layer, rule, message, fix). */

@@ -3,6 +3,7 @@ import { report } from "./report.js";
 import { run } from "./run.js";
 import { plan } from "./plan.js";
 import { check } from "./check.js";
+import { compare } from "./compare.js";
 import { selftest } from "./selftest.js";
 
 export interface Command {
@@ -19,5 +20,6 @@ export const COMMANDS: Record<string, Command> = {
   run,
   plan,
   check,
+  compare,
   selftest,
 };

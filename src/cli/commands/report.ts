@@ -7,7 +7,7 @@ import { L1OverflowError } from "../../scratchpad/plan.js";
 import { check, presetSubjects } from "../../check/index.js";
 import { parseArgs, usageText, UsageError, type Flag } from "../args.js";
 import { blameBlock } from "../errors.js";
-import { MEMORY_FLAGS, memoryOptions } from "../common.js";
+import { MEMORY_FLAGS, memoryOptions, OBJECTIVE_FLAG, OBJECTIVES } from "../common.js";
 import type { Command } from "./index.js";
 
 const NETWORKS = ["mobilenet-v1", "mobilenet-v2"] as const;
@@ -20,7 +20,7 @@ const FLAGS: Flag[] = [
   { name: "scheme", value: "S", help: `${QUANT_SCHEMES.join(" | ")} (default tflite-double)` },
   { name: "layout", value: "L", help: "HWC | CHW: the layout tensors keep in L2 (default HWC)" },
   ...MEMORY_FLAGS,
-  { name: "objective", value: "O", help: "cycles | bytes: what the optimized plans minimise (default cycles)" },
+  OBJECTIVE_FLAG,
   { name: "overlap", help: "estimate with transfers overlapping compute (needs --double-buffer)" },
   { name: "no-latency", help: "leave out the latency section" },
   { name: "no-run", help: "plan only (no emulation, no bit-exact check)" },
@@ -68,10 +68,11 @@ export const report: Command = {
     const memory = memoryOptions(args);
     const scheme = args.choice("scheme", QUANT_SCHEMES);
     const layout = args.choice("layout", ["HWC", "CHW"] as const);
-    const objective = args.choice("objective", ["cycles", "bytes"] as const);
+    const objective = args.choice("objective", OBJECTIVES);
     const overlap = args.has("overlap");
     if (overlap && !memory.doubleBuffer) throw new UsageError("--overlap needs --double-buffer (the second buffer the next tile's transfer fills)");
     if (overlap && args.has("no-latency")) throw new UsageError("--overlap and --no-latency contradict each other");
+    if (objective === "cycles" && args.has("no-latency")) throw new UsageError("--objective cycles plans by the latency estimate; it contradicts --no-latency");
     const nets: NetworkSpec[] = names.map((n) => (n === "mobilenet-v1" ? mobilenetV1(netOptions) : mobilenetV2(netOptions)));
     const run = !args.has("no-run");
     if (run) await init();
