@@ -9,11 +9,15 @@ export function unsupported(op: GraphOp, detail: string): never {
   throw new UnsupportedOpError(op.index, op.opcode, detail);
 }
 
-/** Input tensor `k` of the op (which must be present). */
-export function inputOf(graph: Graph, op: GraphOp, k: number): GraphTensor {
+/** Input tensor `k` of the op, or null for an absent optional input. */
+export function optionalInput(graph: Graph, op: GraphOp, k: number): GraphTensor | null {
   const i = op.inputs[k];
-  if (i === undefined || i < 0) unsupported(op, `input ${k} is missing`);
-  return tensorAt(graph, i);
+  return i === undefined || i < 0 ? null : tensorAt(graph, i);
+}
+
+/** Input tensor `k` of the op (which must be present); `what` names it in the error. */
+export function inputOf(graph: Graph, op: GraphOp, k: number, what = `input ${k}`): GraphTensor {
+  return optionalInput(graph, op, k) ?? unsupported(op, `${what} (input ${k}) is missing`);
 }
 
 export function outputOf(graph: Graph, op: GraphOp): GraphTensor {

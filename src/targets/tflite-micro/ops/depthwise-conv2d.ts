@@ -12,11 +12,12 @@ import type { GeneralConvOp } from "../../../general.js";
 import { tensorAt, valueOf } from "../../tensors.js";
 import { generalCall, runBatches } from "../../tflite/general-op.js";
 import type { LoweredLayer, RunContext, TensorData } from "../../types.js";
-import { activationQuant, channelMultipliers, fitsKernels, int32Bias, int8Weights, offsetInput, outputClamp, requant, requiredInput } from "./weighted-common.js";
+import { activationQuant, channelMultipliers, fitsKernels, int32Bias, int8Weights, offsetInput, outputClamp, requant } from "./weighted-common.js";
+import { inputOf } from "./common.js";
 
 export function lowerDepthwiseConv2d(op: DepthwiseConv2dOp, graph: Graph): LoweredLayer {
-  const x = requiredInput(graph, op, 0, "the input");
-  const f = requiredInput(graph, op, 1, "the filter");
+  const x = inputOf(graph, op, 0, "the input");
+  const f = inputOf(graph, op, 1, "the filter");
   const y = tensorAt(graph, op.outputs[0]!);
   const inQ = activationQuant(op, x, "the input");
   const [N, H, W, C] = x.shape as [number, number, number, number];

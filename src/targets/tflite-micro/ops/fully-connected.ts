@@ -12,11 +12,12 @@ import { numel } from "../../../graph/types.js";
 import { tensorAt, valueOf } from "../../tensors.js";
 import { generalCall, runBatches } from "../../tflite/general-op.js";
 import type { LoweredLayer, RunContext, TensorData } from "../../types.js";
-import { activationQuant, channelMultipliers, int32Bias, int8Weights, offsetInput, outputClamp, requant, requiredInput } from "./weighted-common.js";
+import { activationQuant, channelMultipliers, int32Bias, int8Weights, offsetInput, outputClamp, requant } from "./weighted-common.js";
+import { inputOf } from "./common.js";
 
 export function lowerFullyConnected(op: FullyConnectedOp, graph: Graph): LoweredLayer {
-  const x = requiredInput(graph, op, 0, "the input");
-  const f = requiredInput(graph, op, 1, "the weights");
+  const x = inputOf(graph, op, 0, "the input");
+  const f = inputOf(graph, op, 1, "the weights");
   const y = tensorAt(graph, op.outputs[0]!);
   const inQ = activationQuant(op, x, "the input");
   const [O, I] = f.shape as [number, number];

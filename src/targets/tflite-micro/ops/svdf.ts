@@ -22,13 +22,14 @@ import { mulByQuantMul } from "../../tflite/arith.js";
 import { constData, tensorAt, valueOf } from "../../tensors.js";
 import type { OpLowering } from "../../lowering.js";
 import type { LoweredLayer, TensorData } from "../../types.js";
-import { activationQuant, int32Bias, requiredInput, unsupported } from "./weighted-common.js";
+import { activationQuant, int32Bias } from "./weighted-common.js";
+import { inputOf, unsupported } from "./common.js";
 
 export type SvdfFlavour = "reference" | "cmsis-nn";
 
 function multiplierOf(op: SvdfOp, e: number, what: string): [number, number] {
   const [m, s] = quantizeMultiplier(e);
-  if (s > 30) throw unsupported(op, `${what} ${e} needs shift ${s}; at most 30 is possible`);
+  if (s > 30) unsupported(op, `${what} ${e} needs shift ${s}; at most 30 is possible`);
   return [m, s];
 }
 
@@ -37,19 +38,19 @@ export function svdfLowering(flavour: SvdfFlavour): OpLowering<"svdf"> {
 }
 
 export function lowerSvdf(op: SvdfOp, graph: Graph, flavour: SvdfFlavour): LoweredLayer {
-  const x = requiredInput(graph, op, 0, "the input");
-  const wf = requiredInput(graph, op, 1, "weights_feature");
-  const wt = requiredInput(graph, op, 2, "weights_time");
-  const st = requiredInput(graph, op, 4, "activation_state");
+  const x = inputOf(graph, op, 0, "the input");
+  const wf = inputOf(graph, op, 1, "weights_feature");
+  const wt = inputOf(graph, op, 2, "weights_time");
+  const st = inputOf(graph, op, 4, "activation_state");
   const y = tensorAt(graph, op.outputs[0]!);
   const inQ = activationQuant(op, x, "the input");
   const outQ = activationQuant(op, y, "the output");
-  if (wf.dtype !== "int8" || !wf.data) throw unsupported(op, `weights_feature (tensor ${wf.index}) must be constant int8`);
-  if ((wt.dtype !== "int8" && wt.dtype !== "int16") || !wt.data) throw unsupported(op, `weights_time (tensor ${wt.index}) must be constant int8 or int16`);
+  if (wf.dtype !== "int8" || !wf.data) unsupported(op, `weights_feature (tensor ${wf.index}) must be constant int8`);
+  if ((wt.dtype !== "int8" && wt.dtype !== "int16") || !wt.data) unsupported(op, `weights_time (tensor ${wt.index}) must be constant int8 or int16`);
   // TFLM resets a state to its zero point before the first run whatever its buffer holds; a state
   // stored with contents would also be a constant view of the model here.
-  if (st.data) throw unsupported(op, `activation_state (tensor ${st.index}) has stored contents; a variable tensor without data is expected`);
-  if (st.dtype !== wt.dtype) throw unsupported(op, `activation_state (tensor ${st.index}) is ${st.dtype}; it must have the time weights' dtype ${wt.dtype}`);
+  if (st.data) unsupported(op, `activation_state (tensor ${st.index}) has stored contents; a variable tensor without data is expected`);
+  if (st.dtype !== wt.dtype) unsupported(op, `activation_state (tensor ${st.index}) is ${st.dtype}; it must have the time weights' dtype ${wt.dtype}`);
   const stQ = activationQuant(op, st, "activation_state", st.dtype);
   const wfScale = activationQuant(op, wf, "weights_feature").scale;
   const wtScale = activationQuant(op, wt, "weights_time", wt.dtype).scale;

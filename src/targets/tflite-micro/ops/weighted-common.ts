@@ -1,58 +1,40 @@
 // What the weighted kernels of TFLite Micro share: the checks their Prepare makes on dtypes and
 // quantization, the per-channel multipliers it derives, the fused activation's integer range, and
 // the int32 requantization of one accumulator.
-import { UnsupportedOpError } from "../../../graph/errors.js";
 import type { Graph, GraphOp, GraphTensor } from "../../../graph/types.js";
 import { tfliteMultipliers } from "../../../quant.js";
 import type { ConvOp } from "../../../types.js";
 import { MAX_ELEMENTS, layerOf } from "../../../validate.js";
 import { activationRange, mulByQuantMul } from "../../tflite/arith.js";
-import { constData, tensorAt } from "../../tensors.js";
-
-/** An UnsupportedOpError for `op`. */
-export function unsupported(op: GraphOp, detail: string): UnsupportedOpError {
-  return new UnsupportedOpError(op.index, op.opcode, detail);
-}
-
-/** The tensor of input `k` of `op`, or null for an absent optional input. */
-export function inputTensor(graph: Graph, op: GraphOp, k: number): GraphTensor | null {
-  const i = op.inputs[k];
-  return i === undefined || i < 0 ? null : tensorAt(graph, i);
-}
-
-/** Input `k` of `op`, which must be present. */
-export function requiredInput(graph: Graph, op: GraphOp, k: number, what: string): GraphTensor {
-  const t = inputTensor(graph, op, k);
-  if (!t) throw unsupported(op, `${what} (input ${k}) is missing`);
-  return t;
-}
+import { constData } from "../../tensors.js";
+import { optionalInput, unsupported } from "./common.js";
 
 /** The single per-tensor scale and zero point of a quantized activation of dtype `dtype`. */
 export function activationQuant(op: GraphOp, t: GraphTensor, what: string, dtype = "int8"): { scale: number; zeroPoint: number } {
-  if (t.dtype !== dtype) throw unsupported(op, `${what} (tensor ${t.index}) is ${t.dtype}; only ${dtype} is supported here`);
-  if (!t.quant || t.quant.scale.length !== 1) throw unsupported(op, `${what} (tensor ${t.index}) needs one per-tensor scale and zero point`);
+  if (t.dtype !== dtype) unsupported(op, `${what} (tensor ${t.index}) is ${t.dtype}; only ${dtype} is supported here`);
+  if (!t.quant || t.quant.scale.length !== 1) unsupported(op, `${what} (tensor ${t.index}) needs one per-tensor scale and zero point`);
   const scale = t.quant.scale[0]!;
-  if (!(scale > 0) || !Number.isFinite(scale)) throw unsupported(op, `${what} (tensor ${t.index}) has scale ${scale}; a finite scale > 0 is needed`);
+  if (!(scale > 0) || !Number.isFinite(scale)) unsupported(op, `${what} (tensor ${t.index}) has scale ${scale}; a finite scale > 0 is needed`);
   return { scale, zeroPoint: t.quant.zeroPoint[0]! };
 }
 
 /** Int8 weights as a typed array, checked to have `channels` per-channel scales or one. */
 export function int8Weights(op: GraphOp, t: GraphTensor, channels: number, what: string): { data: Int8Array; scales: Float32Array; zeroPoint: number } {
-  if (t.dtype !== "int8") throw unsupported(op, `${what} (tensor ${t.index}) is ${t.dtype}; only int8 weights are supported`);
-  if (!t.data) throw unsupported(op, `${what} (tensor ${t.index}) must be a constant`);
-  if (!t.quant || t.quant.scale.length === 0) throw unsupported(op, `${what} (tensor ${t.index}) has no quantization`);
+  if (t.dtype !== "int8") unsupported(op, `${what} (tensor ${t.index}) is ${t.dtype}; only int8 weights are supported`);
+  if (!t.data) unsupported(op, `${what} (tensor ${t.index}) must be a constant`);
+  if (!t.quant || t.quant.scale.length === 0) unsupported(op, `${what} (tensor ${t.index}) has no quantization`);
   const n = t.quant.scale.length;
-  if (n !== 1 && n !== channels) throw unsupported(op, `${what} (tensor ${t.index}) has ${n} scales for ${channels} output channels`);
+  if (n !== 1 && n !== channels) unsupported(op, `${what} (tensor ${t.index}) has ${n} scales for ${channels} output channels`);
   return { data: constData(t) as Int8Array, scales: t.quant.scale, zeroPoint: t.quant.zeroPoint[0] ?? 0 };
 }
 
 /** The int32 bias, or null when the optional input is absent. */
 export function int32Bias(graph: Graph, op: GraphOp, k: number, channels: number): Int32Array | null {
-  const t = inputTensor(graph, op, k);
+  const t = optionalInput(graph, op, k);
   if (!t) return null;
-  if (t.dtype !== "int32" || !t.data) throw unsupported(op, `the bias (tensor ${t.index}) must be a constant int32 tensor`);
+  if (t.dtype !== "int32" || !t.data) unsupported(op, `the bias (tensor ${t.index}) must be a constant int32 tensor`);
   const b = constData(t) as Int32Array;
-  if (b.length !== channels) throw unsupported(op, `the bias (tensor ${t.index}) has ${b.length} values for ${channels} output channels`);
+  if (b.length !== channels) unsupported(op, `the bias (tensor ${t.index}) has ${b.length} values for ${channels} output channels`);
   // A private copy: `network.lower()` hands these out, and callers must not reach the model.
   return Int32Array.from(b);
 }
@@ -66,7 +48,7 @@ export function channelMultipliers(op: GraphOp, inScale: number, wScales: Float3
   try {
     return tfliteMultipliers({ input: inScale, weights, output: outScale });
   } catch (e) {
-    throw unsupported(op, (e as Error).message);
+    unsupported(op, (e as Error).message);
   }
 }
 
