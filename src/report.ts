@@ -7,17 +7,18 @@ import { defaultEngine } from "./runtime.js";
 import { reference } from "./reference/index.js";
 import { describeBlock } from "./scratchpad/block.js";
 import { resolveMemory, type MemoryConfig } from "./scratchpad/memory.js";
-import { bestTiling, L1OverflowError, type Objective, type TransferReport } from "./scratchpad/plan.js";
+import { bestTiling, L1OverflowError, type Objective } from "./scratchpad/search.js";
+import type { TransferReport } from "./scratchpad/transfer-report.js";
 import { add, planContext, recommend, ZERO, type PlanCandidate, type PlanFinding, type Recommendation, type Traffic } from "./scratchpad/recommend.js";
 import type { LatencyOptions } from "./latency/model.js";
-import { addEstimates, type LatencyEstimate } from "./latency/schedule.js";
+import { addEstimates, type LatencyEstimate } from "./latency/estimate.js";
 import { runBlock } from "./scratchpad/index.js";
 import { schedule, SCHEDULES } from "./scratchpad/schedules.js";
 import { randomInput, randomOp, type NetworkSpec, type QuantScheme } from "./networks/mobilenet.js";
 import type { ConvOp, Layout, Tensor } from "./types.js";
 
 export { add, traffic, ZERO, type PlanCandidate, type PlanFinding, type Traffic } from "./scratchpad/recommend.js";
-export type { Objective } from "./scratchpad/plan.js";
+export type { Objective } from "./scratchpad/search.js";
 
 export interface BlockRow {
   block: number;

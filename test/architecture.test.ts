@@ -57,7 +57,7 @@ function valueImports(file: string, known: Set<string>): string[] {
 }
 
 /** Tarjan's strongly connected components; the cycles are the components of more than one file (or a file importing itself). */
-export function cycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
+function cycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
   const index = new Map<string, number>();
   const low = new Map<string, number>();
   const stack: string[] = [];

@@ -10,6 +10,7 @@
 // All arithmetic is on small non-negative integers (pixels, taps); divisions are written with
 // explicit floor / ceil so nothing depends on floating point.
 import type { Layout, Padding, Requant } from "../types.js";
+import { schedule, SCHEDULES, type ScheduleName } from "../scratchpad/schedules.js";
 
 /** Which deployed kernel family a check is run against. */
 export type Target = "pulp-nn" | "dory-fused";
@@ -27,30 +28,17 @@ export type PointwiseVariant = "HoWo_parallel" | "Co_parallel";
  * layers with fewer than 4 taps with `pulp_nn_depthwise_less_4_weights` (the rest stay generic). */
 export type DepthwiseKernel = "generic" | "less_4_weights";
 
-/** The fused-block schedules of SPEC §5 (plus `unfused`). */
-export type FusedSchedule =
-  | "dw-pw/CHW-CHW-HWC/rows"
-  | "dw-pw/HWC-HWC-HWC/rows"
-  | "pw-dw/HWC-HWC-CHW/rows"
-  | "pw-dw/HWC-HWC-HWC/rows"
-  | "pw-dw/HWC-HWC-CHW/channels"
-  | "pw-dw/HWC-HWC-HWC/channels"
-  | "pw-dw/CHW-CHW-CHW/channels"
-  | "unfused";
+/** The fused-block schedules of SPEC §5 (plus `unfused`): the scratchpad's list of schedules. */
+export type FusedSchedule = ScheduleName;
+
+type FusedLayouts = Readonly<Record<Exclude<FusedSchedule, "unfused">, { order: "dw-pw" | "pw-dw"; input: Layout; output: Layout; intermediate: Layout }>>;
 
 /** Order and layouts of each fused schedule (SPEC §5 naming: order / block input - block output -
  * intermediate / step). `unfused` keeps every tensor in the block input's layout. */
-export const FUSED_SCHEDULES: Readonly<
-  Record<Exclude<FusedSchedule, "unfused">, { order: "dw-pw" | "pw-dw"; input: Layout; output: Layout; intermediate: Layout }>
-> = {
-  "dw-pw/CHW-CHW-HWC/rows": { order: "dw-pw", input: "CHW", output: "CHW", intermediate: "HWC" },
-  "dw-pw/HWC-HWC-HWC/rows": { order: "dw-pw", input: "HWC", output: "HWC", intermediate: "HWC" },
-  "pw-dw/HWC-HWC-CHW/rows": { order: "pw-dw", input: "HWC", output: "HWC", intermediate: "CHW" },
-  "pw-dw/HWC-HWC-HWC/rows": { order: "pw-dw", input: "HWC", output: "HWC", intermediate: "HWC" },
-  "pw-dw/HWC-HWC-CHW/channels": { order: "pw-dw", input: "HWC", output: "HWC", intermediate: "CHW" },
-  "pw-dw/HWC-HWC-HWC/channels": { order: "pw-dw", input: "HWC", output: "HWC", intermediate: "HWC" },
-  "pw-dw/CHW-CHW-CHW/channels": { order: "pw-dw", input: "CHW", output: "CHW", intermediate: "CHW" },
-};
+export const FUSED_SCHEDULES: FusedLayouts = Object.fromEntries(
+  SCHEDULES.map((name) => schedule(name)).flatMap((s) =>
+    s.order === null ? [] : [[s.name, { order: s.order, input: s.input, output: s.output, intermediate: s.intermediate }]]),
+) as FusedLayouts;
 
 /** The layouts one pointwise op reads and writes under one schedule. */
 export interface PointwiseIO {

@@ -5,11 +5,11 @@
 // part of the model with no published GAP8 figure — to those times.
 import { describeBlock } from "../scratchpad/block.js";
 import { resolveMemory, type DmaModel, type MemoryConfig } from "../scratchpad/memory.js";
-import { planLayer, type Objective } from "../scratchpad/plan.js";
+import { planLayer, type Objective } from "../scratchpad/search.js";
 import { mobilenetV1, randomInput, randomOp, type QuantScheme } from "../networks/mobilenet.js";
 import type { ConvOp } from "../types.js";
 import { resolveLatency, type LatencyOptions } from "./model.js";
-import type { LatencyEstimate } from "./schedule.js";
+import type { LatencyEstimate } from "./estimate.js";
 
 /** GAP8's cluster clock in the measurement (cycles per millisecond at 100 MHz). */
 export const MEASURED_CYCLES_PER_MS = 100_000;

@@ -1,14 +1,13 @@
-// Compute cycles of a whole block under a schedule and tiling: the kernel calls each step of the
-// schedule makes (the same steps the planner counts transfers for and the executor runs), each
-// costed by kernels.ts, plus the deployment loop's per-tile overhead and the fused row schedules'
-// window slides. Combined with the planner's DMA cycles this gives the latency estimate.
-import type { Layout } from "../types.js";
-import type { Layer } from "../validate.js";
+// The latency estimate of a block (or of one layer) under a schedule and tiling: the compute of
+// each step of the schedule's walk — the same walk the executor runs and the closed form counts
+// transfers for — costed by kernels.ts, plus the tile loop's own work per step and the fused row
+// schedules' window slides; then combined with the DMA cycles of the transfers.
 import type { Block } from "../scratchpad/block.js";
-import type { ResolvedMemory } from "../scratchpad/memory.js";
-import { planLayerAlone, rowSteps, slidingSteps, Tally, type Tiling } from "../scratchpad/plan.js";
-import type { Schedule } from "../scratchpad/schedules.js";
-import { copyCycles, depthwiseCycles, pointwiseCycles, type DepthwiseCall } from "./kernels.js";
+import { l2Layout, tensorsInL2 } from "../scratchpad/l2.js";
+import { schedule, walk, type Schedule } from "../scratchpad/schedules.js";
+import { walkLayer } from "../scratchpad/schedules/unfused.js";
+import type { KernelStep, Scratchpad, Tiling, Which, Window } from "../scratchpad/schedules/walk.js";
+import { copyCycles, depthwiseCycles, pointwiseCycles } from "./kernels.js";
 import type { ComputeModel, ResolvedLatency } from "./model.js";
 
 /** Estimated cycles of a block (or layer): compute, DMA and the total under the DMA mode. */
@@ -27,114 +26,95 @@ export interface ComputeCount {
   steps: number;
 }
 
-/** Sizes of the chunks of n items in tiles of t: [size, how many] pairs (full chunks, then the rest). */
-function chunks(n: number, t: number): Array<[number, number]> {
-  const full = Math.floor(n / t), rest = n - full * t;
-  const out: Array<[number, number]> = [];
-  if (full > 0) out.push([t, full]);
-  if (rest > 0) out.push([rest, 1]);
-  return out;
-}
+/**
+ * The cycles of kernel calls, remembering the last few shapes: a walk repeats a handful of call
+ * shapes (full and last chunks, first, middle and last row steps), and costing a call walks every
+ * core's share.
+ */
+class RecentCalls {
+  private readonly shapes: KernelStep[] = [];
+  private readonly values: number[] = [];
+  private next = 0;
 
-function dwCall(layer: Layer, st: { a: number; b: number; padTop: number; padBottom: number; o0: number; o1: number }, channels: number, layout: Layout): DepthwiseCall {
-  return {
-    inRows: st.b - st.a, width: layer.width, channels, outRows: st.o1 - st.o0, outWidth: layer.outWidth,
-    kh: layer.kh, kw: layer.kw, padTop: st.padTop, padBottom: st.padBottom, layout,
-  };
-}
+  constructor(private readonly cost: (k: KernelStep, m: ComputeModel) => number) {}
 
-/** One layer tiled alone (the unfused baseline), as planLayerAlone tiles it. */
-export function layerCompute(blk: Block, which: "first" | "second", t: Tiling, m: ComputeModel): ComputeCount {
-  const layer = blk[which];
-  const L = blk.input.layout;
-  let cycles = 0, steps = 0;
-  if (layer.kind === "pointwise") {
-    const R = t.pwRows as number, Cb = t.pwOutChannels as number;
-    for (const [n, nr] of chunks(layer.height, R)) {
-      for (const [nb, nc] of chunks(layer.outChannels, Cb)) {
-        cycles += nr * nc * (pointwiseCycles({ rows: n, width: layer.width, cin: layer.channels, cout: nb, layout: L }, m) + m.tileOverhead);
-        steps += nr * nc;
-      }
+  cycles(k: KernelStep, m: ComputeModel): number {
+    const a = k.call;
+    for (let i = 0; i < this.shapes.length; i++) {
+      const l = this.shapes[i] as KernelStep, b = l.call;
+      if (a.height === b.height && a.width === b.width && a.channels === b.channels && a.outChannels === b.outChannels &&
+        a.kh === b.kh && a.kw === b.kw && a.pad.top === b.pad.top && a.pad.bottom === b.pad.bottom &&
+        k.outRows === l.outRows && k.outCols === l.outCols && k.srcLayout === l.srcLayout) return this.values[i] as number;
     }
-    return { cycles, steps };
+    const v = this.cost(k, m);
+    this.shapes[this.next] = k;
+    this.values[this.next] = v;
+    this.next = (this.next + 1) % 8;
+    return v;
   }
-  const R = t.dwRows as number, Cb = t.dwChannels as number;
-  const rs = rowSteps(layer.outHeight, R, layer);
-  for (const [nb, nc] of chunks(layer.channels, Cb)) {
-    // DORY's depthwise tiles arrive in CHW (the DMA transposes HWC); PULP-NN reads CHW.
-    for (const st of rs) cycles += nc * (depthwiseCycles(dwCall(layer, st, nb, "CHW"), m) + m.tileOverhead);
-    steps += nc * rs.length;
-  }
-  return { cycles, steps };
 }
 
-function dwpwRows(blk: Block, s: Schedule, t: Tiling, m: ComputeModel): ComputeCount {
-  const { dw, pw } = blk;
-  const R = t.rows as number, Cb = t.outChannels as number, Cd = t.dwChannels as number;
-  const C = dw.channels, W = dw.width, Wt = dw.outWidth;
-  const Lin = s.input as Layout, Lt = s.intermediate as Layout;
-  let cycles = 0, steps = 0, winA = 0;
-  for (const st of slidingSteps(blk, R)) {
-    // The rows the window keeps move to its front (the executor's slideWindow), core-local.
-    if (st.kept > 0 && st.a !== winA) cycles += copyCycles(st.kept * W * C, Lin === "CHW" ? C : 1, m);
-    winA = st.a;
-    for (const [nd, k] of chunks(C, Cd)) cycles += k * depthwiseCycles(dwCall(dw, st, nd, Lin), m);
-    const rows = st.o1 - st.o0;
-    for (const [nb, k] of chunks(pw.outChannels, Cb)) {
-      cycles += k * (pointwiseCycles({ rows, width: Wt, cin: C, cout: nb, layout: Lt }, m) + m.tileOverhead);
-      steps += k;
-    }
+const pointwiseStep = (k: KernelStep, m: ComputeModel): number =>
+  pointwiseCycles({ rows: k.call.height, width: k.call.width, cin: k.call.channels, cout: k.call.outChannels, layout: k.srcLayout }, m);
+
+const depthwiseStep = ({ call: c, outRows, outCols, srcLayout }: KernelStep, m: ComputeModel): number =>
+  depthwiseCycles({
+    inRows: c.height, width: c.width, channels: c.channels, outRows, outWidth: outCols,
+    kh: c.kh, kw: c.kw, padTop: c.pad.top, padBottom: c.pad.bottom, layout: srcLayout,
+  }, m);
+
+/** Counts what a walk computes on the cluster, per phase (the unfused layers are phases of their own). */
+class ComputeCounter implements Scratchpad {
+  private readonly pw = new RecentCalls(pointwiseStep);
+  private readonly dw = new RecentCalls(depthwiseStep);
+  readonly doubleBuffer = false;
+  readonly phases: ComputeCount[] = [{ cycles: 0, steps: 0 }];
+  private now: ComputeCount = this.phases[0] as ComputeCount;
+
+  constructor(private readonly m: ComputeModel) {}
+
+  alloc(): number {
+    return 0;
   }
-  return { cycles, steps };
+
+  kernel(k: KernelStep): void {
+    const c = k.call;
+    this.now.cycles += c.kind === "pointwise" ? this.pw.cycles(k, this.m) : this.dw.cycles(k, this.m);
+  }
+
+  slide(w: Window, shift: number, kept: number): void {
+    if (kept > 0 && shift !== 0) this.now.cycles += copyCycles(kept * w.width * w.channels, w.layout === "CHW" ? w.channels : 1, this.m);
+  }
+
+  step(): void {
+    this.now.cycles += this.m.tileOverhead;
+    this.now.steps++;
+  }
+
+  reset(): void {
+    this.phases.push((this.now = { cycles: 0, steps: 0 }));
+  }
 }
 
-function pwdwRows(blk: Block, s: Schedule, t: Tiling, m: ComputeModel): ComputeCount {
-  const { dw, pw } = blk;
-  const R = t.rows as number, Cb = t.outChannels as number;
-  const Cin = pw.channels, W = pw.width, Ct = pw.outChannels;
-  const Lin = s.input as Layout, Lt = s.intermediate as Layout;
-  let cycles = 0, steps = 0, winA = 0;
-  for (const st of slidingSteps(blk, R)) {
-    if (st.kept > 0 && st.a !== winA) cycles += copyCycles(st.kept * W * Ct, Lt === "CHW" ? Ct : 1, m);
-    winA = st.a;
-    const n = st.b - st.newA;
-    if (n > 0) for (const [nb, k] of chunks(Ct, Cb)) cycles += k * pointwiseCycles({ rows: n, width: W, cin: Cin, cout: nb, layout: Lin }, m);
-    cycles += depthwiseCycles(dwCall(dw, st, Ct, Lt), m) + m.tileOverhead;
-    steps++;
-  }
-  return { cycles, steps };
+const sum = (cs: readonly ComputeCount[]): ComputeCount => cs.reduce((a, c) => ({ cycles: a.cycles + c.cycles, steps: a.steps + c.steps }));
+
+function phasesOf(blk: Block, sched: Schedule, t: Tiling, m: ComputeModel): ComputeCount[] {
+  const counter = new ComputeCounter(m);
+  walk(blk, sched, t, counter);
+  return counter.phases;
 }
 
-function pwdwChannels(blk: Block, s: Schedule, t: Tiling, m: ComputeModel): ComputeCount {
-  const { dw, pw } = blk;
-  const B = t.channels as number, Ri = t.inputRows as number;
-  const Cin = pw.channels, H = pw.height, W = pw.width;
-  const Lin = s.input as Layout, Lt = s.intermediate as Layout;
-  const resident = Ri >= H;
-  const rowTiles = chunks(H, Math.min(Ri, H));
-  const whole = { a: 0, b: H, padTop: dw.pad.top, padBottom: dw.pad.bottom, o0: 0, o1: dw.outHeight };
-  let cycles = 0, steps = 0;
-  for (const [nb, k] of chunks(pw.outChannels, B)) {
-    let batch = 0;
-    for (const [n, nr] of rowTiles) batch += nr * pointwiseCycles({ rows: n, width: W, cin: Cin, cout: nb, layout: Lin }, m);
-    // Each streamed input row tile is a step of the loop; the batch's output write is one more.
-    const batchSteps = 1 + (resident ? 0 : rowTiles.reduce((x, [, nr]) => x + nr, 0));
-    batch += depthwiseCycles(dwCall(dw, whole, nb, Lt), m) + batchSteps * m.tileOverhead;
-    cycles += k * batch;
-    steps += k * batchSteps;
-  }
-  return { cycles, steps };
+/** One layer tiled alone (as the unfused baseline tiles it). */
+export function layerCompute(blk: Block, which: Which, t: Tiling, m: ComputeModel): ComputeCount {
+  const s = schedule("unfused");
+  const counter = new ComputeCounter(m);
+  walkLayer(blk, which, t, counter, tensorsInL2(blk, s, l2Layout(blk, s), 0));
+  return sum(counter.phases);
 }
 
-const FAMILY_COMPUTE = { dwpwRows, pwdwRows, pwdwChannels };
-
-/** Compute cycles of a fused schedule's tiling, or of both layers of `unfused`. */
+/** Compute cycles of a schedule's tiling (both layers' for `unfused`). */
 export function blockCompute(blk: Block, sched: Schedule, t: Tiling, m: ComputeModel): ComputeCount {
-  if (sched.family === "unfused") {
-    const a = layerCompute(blk, "first", t, m), b = layerCompute(blk, "second", t, m);
-    return { cycles: a.cycles + b.cycles, steps: a.steps + b.steps };
-  }
-  return FAMILY_COMPUTE[sched.family](blk, sched, t, m);
+  return sum(phasesOf(blk, sched, t, m));
 }
 
 /**
@@ -155,25 +135,18 @@ export function addEstimates(a: LatencyEstimate, b: LatencyEstimate): LatencyEst
 }
 
 /** The estimate of one layer tiled alone with tiling `t` whose transfers cost `dmaCycles`. */
-export function layerEstimate(blk: Block, which: "first" | "second", t: Tiling, dmaCycles: number, lat: ResolvedLatency): LatencyEstimate {
+export function layerEstimate(blk: Block, which: Which, t: Tiling, dmaCycles: number, lat: ResolvedLatency): LatencyEstimate {
   const c = layerCompute(blk, which, t, lat.compute);
   return combine(c.cycles, dmaCycles, c.steps, lat.overlap);
 }
 
 /**
- * The estimate of a block under `sched` and tiling `t` whose transfers cost `dmaCycles` in all.
- * The unfused baseline is the sum of its two layers, each estimated alone (each overlaps, if at
- * all, only its own transfers), so it equals the sum of the layers' own reports.
+ * The estimate of a block under `sched` and tiling `t`, given the DMA cycles of each phase of its
+ * walk (one for a fused schedule; one per layer for `unfused`). Phases run one after the other and
+ * each overlaps, if at all, only its own transfers: the unfused estimate is the sum of its layers'.
  */
-export function estimateWith(blk: Block, sched: Schedule, t: Tiling, mem: ResolvedMemory, dmaCycles: number, lat: ResolvedLatency): LatencyEstimate {
-  if (sched.family === "unfused") {
-    const per = (which: "first" | "second") => {
-      const tally = new Tally();
-      planLayerAlone(blk, which, t, mem, tally);
-      return layerEstimate(blk, which, t, tally.cycles, lat);
-    };
-    return addEstimates(per("first"), per("second"));
-  }
-  const c = blockCompute(blk, sched, t, lat.compute);
-  return combine(c.cycles, dmaCycles, c.steps, lat.overlap);
+export function estimateWith(blk: Block, sched: Schedule, t: Tiling, phaseDmaCycles: readonly number[], lat: ResolvedLatency): LatencyEstimate {
+  return phasesOf(blk, sched, t, lat.compute)
+    .map((c, i) => combine(c.cycles, phaseDmaCycles[i] as number, c.steps, lat.overlap))
+    .reduce(addEstimates);
 }

@@ -1,6 +1,7 @@
 // A depthwise-separable block as the scratchpad model sees it: two validated layers, their
-// tensors' shapes, and the per-channel parameter sizes; plus the tile geometry both the planner
-// and the executor use (which input rows a tile of output rows needs, and with what padding).
+// tensors' shapes, and the per-channel parameter sizes; plus the tile geometry the schedules' walks
+// use (which input rows a tile of output rows needs, with what padding, and which rows a sliding
+// window already holds).
 import { channelParams, type ChannelParams } from "../wasm/params.js";
 import { checkTensor, layerOf, outputShape, shapeOf, type Layer, type TensorShape } from "../validate.js";
 import type { ConvOp, Tensor } from "../types.js";
@@ -71,4 +72,54 @@ export function tileCandidates(n: number): number[] {
   const out = new Set<number>();
   for (let k = 1; k <= n; k++) out.add(Math.ceil(n / k));
   return [...out];
+}
+
+/** One step of a row schedule: output rows [o0, o1) and the rows of the layer's input they read. */
+export interface RowStep extends RowWindow {
+  o0: number;
+  o1: number;
+}
+
+/** Every step of a row schedule of `rows` output rows per step. */
+export function rowSteps(outRows: number, rows: number, layer: Layer): RowStep[] {
+  const steps: RowStep[] = [];
+  for (let o0 = 0; o0 < outRows; o0 += rows) {
+    const o1 = Math.min(o0 + rows, outRows);
+    const { a, b, padTop, padBottom } = rowWindow(o0, o1, layer);
+    steps.push({ o0, o1, a, b, padTop, padBottom });
+  }
+  return steps;
+}
+
+/** A step of the fused row schedules, whose depthwise input rows live in a sliding window. */
+export interface SlidingStep extends RowStep {
+  /** First row the window does not hold yet: the step fetches (or computes) rows [newA, b). */
+  newA: number;
+  /** Rows [a, a + kept) the window keeps from the steps before. */
+  kept: number;
+}
+
+/** Sliding steps already computed, per block and rows per step (the tiling searches ask many times). */
+const slidingCache = new WeakMap<Block, Map<number, SlidingStep[]>>();
+
+/**
+ * The steps of the fused row schedules with `rows` depthwise output rows per step. The result is
+ * shared between calls with the same block and rows: callers must not modify it.
+ */
+export function slidingSteps(blk: Block, rows: number): SlidingStep[] {
+  let byRows = slidingCache.get(blk);
+  if (!byRows) slidingCache.set(blk, (byRows = new Map()));
+  let steps = byRows.get(rows);
+  if (!steps) byRows.set(rows, (steps = computeSlidingSteps(blk, rows)));
+  return steps;
+}
+
+function computeSlidingSteps(blk: Block, rows: number): SlidingStep[] {
+  let prevB = 0;
+  return rowSteps(blk.dw.outHeight, rows, blk.dw).map(({ o0, o1, a, b, padTop, padBottom }) => {
+    const newA = Math.max(a, prevB);
+    const kept = Math.max(prevB - a, 0); // rows [a, prevB) stay in the window
+    prevB = Math.max(prevB, b);
+    return { o0, o1, a, b, padTop, padBottom, newA, kept };
+  });
 }

@@ -1,5 +1,6 @@
-// The DMA cost rules, in closed form for the planner. The WebAssembly model (assembly/scratchpad.ts)
-// applies the same rules while it copies; tests hold the two equal. See that file for the rules.
+// The DMA cost rules, in closed form for the planner, and the views the schedules' walks move tiles
+// between. The WebAssembly model (assembly/scratchpad.ts) applies the same rules while it copies;
+// tests hold the two equal. See that file for the rules.
 import type { Layout } from "../types.js";
 import type { DmaModel } from "./memory.js";
 
@@ -10,8 +11,14 @@ export interface Strides {
   ch: number;
 }
 
-export function stridesOf(layout: Layout, height: number, width: number, channels: number): Strides {
-  return layout === "HWC" ? { row: width * channels, px: channels, ch: 1 } : { row: width, px: 1, ch: height * width };
+/** A tensor or tile in a memory: element (y, x, c) at `ptr + y*row + x*px + c*ch`. */
+export interface View extends Strides {
+  ptr: number;
+}
+
+/** The view of a dense `height` x `width` x `channels` tensor stored at `ptr` in `layout`. */
+export function viewAt(ptr: number, layout: Layout, height: number, width: number, channels: number): View {
+  return layout === "HWC" ? { ptr, row: width * channels, px: channels, ch: 1 } : { ptr, row: width, px: 1, ch: height * width };
 }
 
 export interface TransferCost {
@@ -27,17 +34,21 @@ export function boxCost(l2: Strides, l1: Strides, rows: number, cols: number, ch
   if ((l2.ch === 1) !== (l1.ch === 1)) {
     return { bytes, commands: chans, cycles: chans * dma.layoutCyclesPerChannel + Math.ceil(bytes / dma.layoutBytesPerCycle) };
   }
+  // The dimensions inner to outer: channels, columns, rows in HWC; columns, rows, channels in CHW.
   const hwc = l2.ch <= l2.px;
-  const all: Array<[number, number]> = hwc
-    ? [[chans, l2.ch], [cols, l2.px], [rows, l2.row]]
-    : [[cols, l2.px], [rows, l2.row], [chans, l2.ch]];
-  const dims = all.filter(([n]) => n > 1); // inner to outer
-  // The leading dimensions that form one contiguous run (none when the innermost is strided).
-  let k = 0;
-  let run = 1;
-  while (k < dims.length && (dims[k] as [number, number])[1] === run) run *= (dims[k++] as [number, number])[0];
-  // One 2D command covers the run and the next dimension; each index of the ones beyond is a command.
-  const commands = dims.slice(k + 1).reduce((p, [n]) => p * n, 1);
+  const n0 = hwc ? chans : cols, n1 = hwc ? cols : rows, n2 = hwc ? rows : chans;
+  const s0 = hwc ? l2.ch : l2.px, s1 = hwc ? l2.px : l2.row, s2 = hwc ? l2.row : l2.ch;
+  // The leading dimensions (of more than one index) that form one contiguous run (none when the
+  // innermost is strided); one 2D command covers the run and the next dimension; each index of
+  // the ones beyond is a command. (No arrays: this runs for every tile of every tiling searched.)
+  let run = 1, beyond = 0, commands = 1;
+  for (let i = 0; i < 3; i++) {
+    const n = i === 0 ? n0 : i === 1 ? n1 : n2;
+    if (n <= 1) continue;
+    const stride = i === 0 ? s0 : i === 1 ? s1 : s2;
+    if (beyond === 0 && stride === run) run *= n;
+    else if (beyond++ > 0) commands *= n;
+  }
   return { bytes, commands, cycles: commands * dma.cyclesPerCommand + Math.ceil(bytes / dma.bytesPerCycle) };
 }
 

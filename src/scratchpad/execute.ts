@@ -5,18 +5,19 @@
 // Emulator-private, outside the modelled memories: the kernels' scratch, the requantization
 // headers, and one weight slot per pointwise tile, where the kernel keeps its widening of weights
 // that the schedule DMAs into L1 again at every step (used only while L1 holds the same bytes).
-import { denseView, runKernel, type Engine, type KernelCall, type View } from "../engine.js";
+import { runKernel, type Engine, type KernelCall, type View } from "../engine.js";
 import type { KernelExports } from "../wasm/module.js";
 import { HEADER_BYTES, writeHeader, type ChannelParams } from "../wasm/params.js";
 import { outputTensor, type Layer } from "../validate.js";
-import type { Layout, Tensor } from "../types.js";
-import { paramBytesPerChannel, type Block } from "./block.js";
+import type { Tensor } from "../types.js";
+import type { Block } from "./block.js";
+import { l2Layout, outputLayout, type LayerOffsets } from "./l2.js";
 import type { ResolvedMemory } from "./memory.js";
-import { rowSteps, slidingSteps, type TransferReport } from "./plan.js";
-import type { Schedule } from "./schedules.js";
+import { familyOf, walk, type Schedule } from "./schedules.js";
+import { weightsPerChannel, type Kind, type KernelStep, type Scratchpad, type Which, type Window } from "./schedules/walk.js";
+import { activationBytes, type TransferReport } from "./transfer-report.js";
 
-const KIND = { input: 0, intermediate: 1, weights: 2, params: 3, output: 4 } as const;
-type Kind = keyof typeof KIND;
+const KIND: Record<Kind, number> = { input: 0, intermediate: 1, weights: 2, params: 3, output: 4 };
 const ERRORS = ["", "L1 access outside the allocated tile buffers", "L1 access outside the allocated tile buffers", "L2 access outside the block's tensors"];
 const COUNTERS = 12;
 
@@ -92,258 +93,60 @@ class Model {
   }
 }
 
-/** A view of an L1 tile buffer holding rows x cols x chans densely in `layout`. */
-const tile = (ptr: number, layout: Layout, rows: number, cols: number, chans: number): View => denseView(ptr, layout, rows, cols, chans);
-
-/** The view moved to row y0, channel c0 (built field by field: a spread costs more, and this runs per tile). */
-function at(v: View, y0: number, c0: number): View {
-  return { ptr: v.ptr + y0 * v.row + c0 * v.ch, row: v.row, px: v.px, ch: v.ch };
-}
-
-function call(layer: Layer, height: number, channels: number, outChannels: number, padTop: number, padBottom: number): KernelCall {
-  return {
-    kind: layer.kind, height, width: layer.width, channels, outChannels,
-    signed: layer.inDtype === "int8", zeroPoint: layer.inZeroPoint,
-    kh: layer.kh, kw: layer.kw, sh: layer.sh, sw: layer.sw,
-    pad: { top: padTop, left: layer.pad.left, bottom: padBottom, right: layer.pad.right },
-  };
-}
-
-interface Run {
-  m: Model;
-  blk: Block;
-  mem: ResolvedMemory;
-  s: Schedule;
-  t: Record<string, number>;
-  x: View; // block input in L2
-  y: View; // block output in L2
-  mid: View | null; // intermediate in L2 (unfused only)
-  first: LayerInL2;
-  second: LayerInL2;
-  scratch: number;
-  /** Weight slots of the pointwise layer, one per tile of `pwTile` output channels. */
-  pwSlots: number;
-  pwSlotBytes: number;
-  pwTile: number;
-}
-
-/**
- * The weight slot of the pointwise tile starting at output channel `c0`: its weights are DMA'd into
- * L1 again for every step, and the kernel widens them only if they differ from the slot's bytes.
- */
-const slotOf = (r: Run, c0: number): number => r.pwSlots + Math.floor(c0 / r.pwTile) * r.pwSlotBytes;
-
-const taps = (l: Layer) => l.kh * l.kw;
-/** Two buffers when double-buffering, alternating by step. */
-function buffers(m: Model, mem: ResolvedMemory, bytes: number): [number, number] {
-  const a = m.alloc(bytes);
-  return [a, mem.doubleBuffer ? m.alloc(bytes) : a];
-}
-
-/** A sliding window of `rows` rows x W x C in L1; in CHW each channel's rows form one plane. */
-function windowView(ptr: number, layout: Layout, rows: number, W: number, C: number, row0: number, c0: number): View {
-  return at(denseView(ptr, layout, rows, W, C), row0, c0);
-}
-
 /** Moves the window's rows still needed (from `shift` on, `kept` of them) to its front: a core-local copy, no DMA. */
-function slideWindow(bytes: Uint8Array, ptr: number, layout: Layout, rows: number, W: number, C: number, shift: number, kept: number): void {
+function slideWindow(bytes: Uint8Array, w: Window, shift: number, kept: number): void {
   if (kept <= 0 || shift === 0) return;
-  if (layout === "HWC") bytes.copyWithin(ptr, ptr + shift * W * C, ptr + (shift + kept) * W * C);
+  const { ptr, width: W, channels: C } = w;
+  if (w.layout === "HWC") bytes.copyWithin(ptr, ptr + shift * W * C, ptr + (shift + kept) * W * C);
   else for (let c = 0; c < C; c++) {
-    const plane = ptr + c * rows * W;
+    const plane = ptr + c * w.rows * W;
     bytes.copyWithin(plane, plane + shift * W, plane + (shift + kept) * W);
   }
 }
 
-function runDwpwRows(r: Run): number {
-  const { m, blk, mem, s } = r;
-  const { dw, pw } = blk;
-  const R = r.t.rows as number, Cb = r.t.outChannels as number, Cd = r.t.dwChannels as number;
-  const C = dw.channels, W = dw.width, Wt = dw.outWidth, Co = pw.outChannels;
-  const Lin = s.input as Layout, Lt = s.intermediate as Layout, Lout = s.output as Layout;
-  const steps = slidingSteps(blk, R);
-  const winRows = Math.max(...steps.map((st) => st.b - st.a));
-  const dwW = m.alloc(Cd * taps(dw)), dwP = m.alloc(Cd * paramBytesPerChannel(r.first.params));
-  const pwW = m.alloc(Cb * C), pwP = m.alloc(Cb * paramBytesPerChannel(r.second.params));
-  const win = m.alloc(winRows * W * C);
-  const inter = m.alloc(R * Wt * C);
-  const outBuf = buffers(m, mem, R * Wt * Cb);
-  const dwResident = Cd >= C;
-  if (dwResident) m.loadLayer(r.first, 0, C, dwW, dwP, taps(dw));
-  const resident = Cb >= Co;
-  if (resident) m.loadLayer(r.second, 0, Co, pwW, pwP, C);
-  let tiles = 0;
-  let winA = 0;
-  steps.forEach((st, i) => {
-    slideWindow(m.bytes, win, Lin, winRows, W, C, st.a - winA, st.kept);
-    winA = st.a;
-    const n = st.b - st.newA, rows = st.o1 - st.o0;
-    m.box(true, "input", at(r.x, st.newA, 0), windowView(win, Lin, winRows, W, C, st.newA - st.a, 0), n, W, C);
-    const mid = tile(inter, Lt, rows, Wt, C);
-    for (let c0 = 0; c0 < C; c0 += Cd) {
-      const nd = Math.min(Cd, C - c0);
-      if (!dwResident) m.loadLayer(r.first, c0, nd, dwW, dwP, taps(dw));
-      const src = windowView(win, Lin, winRows, W, C, 0, c0);
-      m.kernel(call(dw, st.b - st.a, nd, nd, st.padTop, st.padBottom), src, at(mid, 0, c0), dwW, r.first.hdr, r.scratch, rows, Wt);
-    }
-    for (let c0 = 0; c0 < Co; c0 += Cb) {
-      const nb = Math.min(Cb, Co - c0);
-      if (!resident) m.loadLayer(r.second, c0, nb, pwW, pwP, C);
-      const out = tile(outBuf[i & 1], Lout, rows, Wt, nb);
-      // Every output-channel tile of the step reads the same intermediate, untouched in between.
-      m.kernel(call(pw, rows, C, nb, 0, 0), mid, out, pwW, r.second.hdr, r.scratch, rows, Wt, c0 > 0, slotOf(r, c0));
-      m.box(false, "output", at(r.y, st.o0, c0), out, rows, Wt, nb);
-      tiles++;
-    }
-  });
-  return tiles;
-}
+/** The model as a walk drives it: the walk's steps run on the model, which counts the transfers. */
+class ModelScratchpad implements Scratchpad {
+  tiles = 0;
 
-function runPwdwRows(r: Run): number {
-  const { m, blk, mem, s } = r;
-  const { dw, pw } = blk;
-  const R = r.t.rows as number, Cb = r.t.outChannels as number;
-  const Cin = pw.channels, W = pw.width, Ct = pw.outChannels, Wo = dw.outWidth;
-  const Lin = s.input as Layout, Lt = s.intermediate as Layout, Lout = s.output as Layout;
-  const steps = slidingSteps(blk, R);
-  const winRows = Math.max(...steps.map((st) => st.b - st.a));
-  const newRows = Math.max(...steps.map((st) => st.b - st.newA));
-  const dwW = m.alloc(Ct * taps(dw)), dwP = m.alloc(Ct * paramBytesPerChannel(r.second.params));
-  const pwW = m.alloc(Cb * Cin), pwP = m.alloc(Cb * paramBytesPerChannel(r.first.params));
-  const inBuf = buffers(m, mem, newRows * W * Cin);
-  const win = m.alloc(winRows * W * Ct);
-  const outBuf = buffers(m, mem, R * Wo * Ct);
-  m.loadLayer(r.second, 0, Ct, dwW, dwP, taps(dw));
-  const resident = Cb >= Ct;
-  if (resident) m.loadLayer(r.first, 0, Ct, pwW, pwP, Cin);
-  const winView = (row0: number, c0: number): View => windowView(win, Lt, winRows, W, Ct, row0, c0);
-  let winA = 0;
-  steps.forEach((st, i) => {
-    slideWindow(m.bytes, win, Lt, winRows, W, Ct, st.a - winA, st.kept);
-    winA = st.a;
-    const n = st.b - st.newA;
-    if (n > 0) {
-      const src = tile(inBuf[i & 1], Lin, n, W, Cin);
-      m.box(true, "input", at(r.x, st.newA, 0), src, n, W, Cin);
-      for (let c0 = 0; c0 < Ct; c0 += Cb) {
-        const nb = Math.min(Cb, Ct - c0);
-        if (!resident) m.loadLayer(r.first, c0, nb, pwW, pwP, Cin);
-        m.kernel(call(pw, n, Cin, nb, 0, 0), src, winView(st.newA - st.a, c0), pwW, r.first.hdr, r.scratch, n, W, false, slotOf(r, c0));
-      }
-    }
-    const rows = st.o1 - st.o0;
-    const out = tile(outBuf[i & 1], Lout, rows, Wo, Ct);
-    m.kernel(call(dw, st.b - st.a, Ct, Ct, st.padTop, st.padBottom), winView(0, 0), out, dwW, r.second.hdr, r.scratch, rows, Wo);
-    m.box(false, "output", at(r.y, st.o0, 0), out, rows, Wo, Ct);
-  });
-  return steps.length;
-}
+  constructor(
+    private readonly m: Model,
+    readonly doubleBuffer: boolean,
+    private readonly layers: Record<Which, LayerInL2>,
+    private readonly scratch: number,
+    private readonly slots: { base: number; bytes: number; tile: number },
+  ) {}
 
-function runPwdwChannels(r: Run): number {
-  const { m, blk, mem, s } = r;
-  const { dw, pw } = blk;
-  const B = r.t.channels as number, Ri = r.t.inputRows as number;
-  const Cin = pw.channels, H = pw.height, W = pw.width, Ct = pw.outChannels, Ho = dw.outHeight, Wo = dw.outWidth;
-  const Lin = s.input as Layout, Lt = s.intermediate as Layout, Lout = s.output as Layout;
-  const resident = Ri >= H;
-  const rowsTile = Math.min(Ri, H);
-  const inBuf = resident ? ([m.alloc(H * W * Cin), 0] as [number, number]) : buffers(m, mem, rowsTile * W * Cin);
-  const pwW = m.alloc(B * Cin), pwP = m.alloc(B * paramBytesPerChannel(r.first.params));
-  const inter = m.alloc(H * W * B);
-  const dwW = m.alloc(B * taps(dw)), dwP = m.alloc(B * paramBytesPerChannel(r.second.params));
-  const outBuf = buffers(m, mem, Ho * Wo * B);
-  if (resident) m.box(true, "input", r.x, tile(inBuf[0], Lin, H, W, Cin), H, W, Cin);
-  let tiles = 0;
-  for (let c0 = 0; c0 < Ct; c0 += B) {
-    const nb = Math.min(B, Ct - c0);
-    m.loadLayer(r.first, c0, nb, pwW, pwP, Cin);
-    m.loadLayer(r.second, c0, nb, dwW, dwP, taps(dw));
-    const mid = tile(inter, Lt, H, W, nb);
-    if (resident) {
-      m.kernel(call(pw, H, Cin, nb, 0, 0), tile(inBuf[0], Lin, H, W, Cin), mid, pwW, r.first.hdr, r.scratch, H, W, false, slotOf(r, c0));
-    } else {
-      let k = 0;
-      for (let r0 = 0; r0 < H; r0 += rowsTile, k++) {
-        const n = Math.min(rowsTile, H - r0);
-        const src = tile(inBuf[k & 1], Lin, n, W, Cin);
-        m.box(true, "input", at(r.x, r0, 0), src, n, W, Cin);
-        m.kernel(call(pw, n, Cin, nb, 0, 0), src, at(mid, r0, 0), pwW, r.first.hdr, r.scratch, n, W, false, slotOf(r, c0));
-      }
-    }
-    const out = tile(outBuf[tiles & 1], Lout, Ho, Wo, nb);
-    m.kernel(call(dw, H, nb, nb, dw.pad.top, dw.pad.bottom), mid, out, dwW, r.second.hdr, r.scratch, Ho, Wo);
-    m.box(false, "output", at(r.y, 0, c0), out, Ho, Wo, nb);
-    tiles++;
+  alloc(bytes: number): number {
+    return this.m.alloc(bytes);
   }
-  return tiles;
-}
 
-/** One layer of the unfused baseline, tiled alone (DORY style), L2 to L2. */
-function runLayerAlone(r: Run, l: LayerInL2, src: View, dst: View, inKind: Kind, outKind: Kind): number {
-  const { m, mem } = r;
-  const layer = l.layer;
-  const L = r.blk.input.layout;
-  const { width: W, channels: C, outWidth: Wo, outChannels: Co } = layer;
-  const pp = paramBytesPerChannel(l.params);
-  let tiles = 0;
-  if (layer.kind === "pointwise") {
-    const R = r.t.pwRows as number, Cb = r.t.pwOutChannels as number;
-    const inBuf = buffers(m, mem, R * W * C);
-    const w = m.alloc(Cb * C), p = m.alloc(Cb * pp);
-    const outBuf = buffers(m, mem, R * W * Cb);
-    const resident = Cb >= Co;
-    if (resident) m.loadLayer(l, 0, Co, w, p, C);
-    let k = 0;
-    for (let r0 = 0; r0 < layer.height; r0 += R, k++) {
-      const n = Math.min(R, layer.height - r0);
-      const t = tile(inBuf[k & 1], L, n, W, C);
-      m.box(true, inKind, at(src, r0, 0), t, n, W, C);
-      for (let c0 = 0; c0 < Co; c0 += Cb) {
-        const nb = Math.min(Cb, Co - c0);
-        if (!resident) m.loadLayer(l, c0, nb, w, p, C);
-        const o = tile(outBuf[k & 1], L, n, W, nb);
-        m.kernel(call(layer, n, C, nb, 0, 0), t, o, w, l.hdr, r.scratch, n, W, false, slotOf(r, c0));
-        m.box(false, outKind, at(dst, r0, c0), o, n, W, nb);
-        tiles++;
-      }
-    }
-    return tiles;
+  dma(toL1: boolean, kind: Kind, l2: View, l1: View, rows: number, cols: number, chans: number): void {
+    if (!toL1) this.tiles++;
+    this.m.box(toL1, kind, l2, l1, rows, cols, chans);
   }
-  const R = r.t.dwRows as number, Cb = r.t.dwChannels as number;
-  const steps = rowSteps(layer.outHeight, R, layer);
-  const inRows = Math.max(...steps.map((st) => st.b - st.a));
-  const inBuf = buffers(m, mem, inRows * W * Cb);
-  const w = m.alloc(Cb * taps(layer)), p = m.alloc(Cb * pp);
-  const outBuf = buffers(m, mem, R * Wo * Cb);
-  let k = 0;
-  for (let c0 = 0; c0 < C; c0 += Cb) {
-    const nb = Math.min(Cb, C - c0);
-    m.loadLayer(l, c0, nb, w, p, taps(layer));
-    for (const st of steps) {
-      const n = st.b - st.a, rows = st.o1 - st.o0;
-      // PULP-NN's depthwise reads CHW and writes HWC; the DMA changes layout where L2 differs.
-      const t = tile(inBuf[k & 1], "CHW", n, W, nb);
-      m.box(true, inKind, at(src, st.a, c0), t, n, W, nb);
-      const o = tile(outBuf[k & 1], "HWC", rows, Wo, nb);
-      m.kernel(call(layer, n, nb, nb, st.padTop, st.padBottom), t, o, w, l.hdr, r.scratch, rows, Wo);
-      m.box(false, outKind, at(dst, st.o0, c0), o, rows, Wo, nb);
-      tiles++;
-      k++;
-    }
+
+  load(which: Which, c0: number, n: number, weights: number, params: number): void {
+    const l = this.layers[which];
+    this.m.loadLayer(l, c0, n, weights, params, weightsPerChannel(l.layer));
   }
-  return tiles;
-}
 
-function runUnfused(r: Run): number {
-  const mid = r.mid as View;
-  const a = runLayerAlone(r, r.first, r.x, mid, "input", "intermediate");
-  r.m.wasm.l1Reset();
-  return a + runLayerAlone(r, r.second, mid, r.y, "intermediate", "output");
-}
+  kernel(k: KernelStep): void {
+    // A pointwise tile's weights are DMA'd into L1 again at every step; the kernel widens them
+    // again only if they differ from the bytes in the tile's slot.
+    const slot = k.call.kind === "pointwise" ? this.slots.base + Math.floor(k.c0 / this.slots.tile) * this.slots.bytes : 0;
+    this.m.kernel(k.call, k.src, k.dst, k.weights, this.layers[k.which].hdr, this.scratch, k.outRows, k.outCols, k.sameSource, slot);
+  }
 
-const FAMILY_RUNS = { dwpwRows: runDwpwRows, pwdwRows: runPwdwRows, pwdwChannels: runPwdwChannels, unfused: runUnfused };
-/** Output channels per pointwise tile, by family (the run functions above tile by these fields). */
-const PW_TILE_FIELD = { dwpwRows: "outChannels", pwdwRows: "outChannels", pwdwChannels: "channels", unfused: "pwOutChannels" } as const;
+  slide(w: Window, shift: number, kept: number): void {
+    slideWindow(this.m.bytes, w, shift, kept);
+  }
+
+  step(): void {}
+
+  reset(): void {
+    this.m.wasm.l1Reset();
+  }
+}
 
 /** Kernel scratch (emulator-private, outside the modelled L1) enough for every tile of the block. */
 function scratchNeed(wasm: KernelExports, blk: Block): number {
@@ -362,33 +165,20 @@ export function execute(engine: Engine, blk: Block, input: Tensor, s: Schedule, 
   const wasm = engine.wasm;
   const arena = engine.arena;
   arena.reset();
-  const fused = s.family !== "unfused";
-  const outLayout = fused ? (s.output as Layout) : blk.input.layout;
-  const act = (sh: { height: number; width: number; channels: number }) => sh.height * sh.width * sh.channels;
-  // L2: laid out in the order of plan.ts's l2Footprint, 4-byte aligned.
-  const l2 = arena.alloc(planned.l2Bytes);
-  let top = l2;
-  const l2Alloc = (n: number) => {
-    const p = top;
-    top += (n + 3) & ~3;
-    return p;
-  };
-  const xPtr = l2Alloc(act(blk.input));
-  const yPtr = l2Alloc(act(blk.output));
-  const midPtr = fused ? 0 : l2Alloc(act(blk.intermediate));
-  const placeLayer = (layer: Layer, params: ChannelParams): LayerInL2 => {
-    const weights = l2Alloc(layer.weights.length);
-    const [bias, a, b] = [params.bias, params.a, params.b].map((arr) => (arr ? l2Alloc(arr.length) : 0)) as [number, number, number];
+  const place = l2Layout(blk, s);
+  const l2 = arena.alloc(place.bytes);
+  const placeLayer = (layer: Layer, params: ChannelParams, at: LayerOffsets): LayerInL2 => ({
+    layer, params, weights: l2 + at.weights, bias: l2 + at.bias, a: l2 + at.a, b: l2 + at.b,
     // The header is the emulator's, outside the modelled memories.
-    return { layer, params, weights, bias, a, b, hdr: arena.alloc(HEADER_BYTES), hdrParams: -1, hdrChannels: 0 };
-  };
-  const first = placeLayer(blk.first, blk.firstParams);
-  const second = placeLayer(blk.second, blk.secondParams);
+    hdr: arena.alloc(HEADER_BYTES), hdrParams: -1, hdrChannels: 0,
+  });
+  const first = placeLayer(blk.first, blk.firstParams, place.first);
+  const second = placeLayer(blk.second, blk.secondParams, place.second);
   const l1 = arena.alloc(mem.l1Usable);
   const counters = arena.alloc(COUNTERS * 8);
   const scratch = arena.alloc(scratchNeed(wasm, blk));
   const pw = blk.pw;
-  const pwTile = Math.min(planned.tiling[PW_TILE_FIELD[s.family]] as number, pw.outChannels);
+  const pwTile = Math.min(planned.tiling[familyOf(s).pwTile] as number, pw.outChannels);
   const pwSlotBytes = wasm.pointwiseWeightSlotBytes(pw.channels, pwTile);
   const pwSlotCount = Math.ceil(pw.outChannels / pwTile);
   const pwSlots = arena.alloc(pwSlotCount * pwSlotBytes);
@@ -396,7 +186,7 @@ export function execute(engine: Engine, blk: Block, input: Tensor, s: Schedule, 
   // Empty slots: the arena's memory holds whatever an earlier call left there.
   const slots = arena.bytes(pwSlots, pwSlotCount * pwSlotBytes);
   for (let k = 0; k < pwSlotCount; k++) slots.fill(0, k * pwSlotBytes, k * pwSlotBytes + 16);
-  arena.write(xPtr, input.data);
+  arena.write(l2 + place.input, input.data);
   for (const l of [first, second]) {
     arena.write(l.weights, l.layer.weights);
     if (l.params.bias) arena.write(l.bias, l.params.bias);
@@ -404,36 +194,24 @@ export function execute(engine: Engine, blk: Block, input: Tensor, s: Schedule, 
     if (l.params.b) arena.write(l.b, l.params.b);
   }
   const d = mem.dma;
-  wasm.spReset(l1, mem.l1Usable, l2, planned.l2Bytes, counters, d.bytesPerCycle, d.cyclesPerCommand, d.layoutBytesPerCycle, d.layoutCyclesPerChannel);
-  const shape = (sh: { height: number; width: number; channels: number }, layout: Layout, ptr: number) => denseView(ptr, layout, sh.height, sh.width, sh.channels);
-  const run: Run = {
-    m: new Model(wasm, wasm.memory), blk, mem, s, t: planned.tiling,
-    x: shape(blk.input, blk.input.layout, xPtr),
-    y: shape(blk.output, outLayout, yPtr),
-    mid: fused ? null : shape(blk.intermediate, blk.input.layout, midPtr),
-    first,
-    second,
-    scratch,
-    pwSlots,
-    pwSlotBytes,
-    pwTile,
-  };
-  const tiles = FAMILY_RUNS[s.family](run);
+  wasm.spReset(l1, mem.l1Usable, l2, place.bytes, counters, d.bytesPerCycle, d.cyclesPerCommand, d.layoutBytesPerCycle, d.layoutCyclesPerChannel);
+  const sp = new ModelScratchpad(new Model(wasm, wasm.memory), mem.doubleBuffer, { first, second }, scratch, { base: pwSlots, bytes: pwSlotBytes, tile: pwTile });
+  walk(blk, s, planned.tiling, sp, l2);
   const c = new Float64Array(wasm.memory.buffer, counters, COUNTERS);
   const l2ToL1 = { input: c[0] as number, intermediate: c[1] as number, weights: c[2] as number, params: c[3] as number };
   const l1ToL2 = { intermediate: c[5] as number, output: c[8] as number };
-  const output = outputTensor({ ...blk.second, layout: outLayout });
-  new Uint8Array(output.data.buffer).set(arena.bytes(yPtr, output.data.length));
+  const output = outputTensor({ ...blk.second, layout: outputLayout(blk, s) });
+  new Uint8Array(output.data.buffer).set(arena.bytes(l2 + place.output, output.data.length));
   return {
     output,
     report: {
       ...planned,
       l2ToL1,
       l1ToL2,
-      activationBytes: l2ToL1.input + l2ToL1.intermediate + l1ToL2.intermediate + l1ToL2.output,
+      activationBytes: activationBytes(l2ToL1, l1ToL2),
       dmaCommands: c[9] as number,
       dmaCycles: c[10] as number,
-      tiles,
+      tiles: sp.tiles,
       peakL1Bytes: c[11] as number,
     },
   };

@@ -8,11 +8,12 @@
 // ONNX planner (src/network/plan.ts) and the report page all plan through here.
 import { check, type CheckOp, type Finding, type FusedSchedule, type Severity } from "../check/index.js";
 import { resolveLatency, type LatencyOptions, type ResolvedLatency } from "../latency/model.js";
-import { addEstimates, type LatencyEstimate } from "../latency/schedule.js";
+import { addEstimates, type LatencyEstimate } from "../latency/estimate.js";
 import type { ConvOp, Tensor } from "../types.js";
 import { describeBlock } from "./block.js";
 import { resolveMemory, type MemoryConfig, type ResolvedMemory } from "./memory.js";
-import { bestTiling, L1OverflowError, planLayer, type Objective, type SearchObjective, type TransferReport } from "./plan.js";
+import { bestTiling, L1OverflowError, planLayer, type Objective, type SearchObjective } from "./search.js";
+import type { TransferReport } from "./transfer-report.js";
 import { schedule, SCHEDULES } from "./schedules.js";
 
 /** Traffic of one way of running a block. */
