@@ -3,7 +3,7 @@
 // the table in ./rules.ts; this file walks the subject, derives each op's geometry and
 // deployment, and runs the table.
 import type { ConvOp, Layout, Padding, Requant } from "../types.js";
-import { MAX_DIM } from "../validate.js";
+import { MAX_DIM, snapshotValue } from "../validate.js";
 import { randomOp, type NetworkSpec, type QuantScheme } from "../networks/mobilenet.js";
 import {
   FUSED_SCHEDULES,
@@ -319,7 +319,10 @@ function checkOp(
  * then op order, then rule-table order; an empty array means no rule applies.
  * Throws a `TypeError` / `RangeError` naming the field for malformed input.
  */
-export function check(subject: Subject, options: CheckOptions): Finding[] {
+export function check(rawSubject: Subject, rawOptions: CheckOptions): Finding[] {
+  // Read once into frozen plain data; the checks and rules see only the snapshot.
+  const subject = snapshotValue(rawSubject, "subject");
+  const options = snapshotValue(rawOptions, "options");
   const dep = checkOptions(options);
   const isNetwork = Array.isArray(subject);
   const entries: readonly unknown[] = isNetwork ? subject : [subject];

@@ -1,5 +1,6 @@
 // The network runner and its ops (see ./network.ts).
 export { Network } from "./network.js";
+export { NETWORK_LIMITS, checkNetworkSizes } from "./limits.js";
 export type { BlockRun, InputValue, LayerOutput, NetworkCheck, NetworkInput, NetworkValue, RunOptions, RunResult } from "./network.js";
 export { findUnits, planNetwork } from "./plan.js";
 export type { BlockUnit, NetworkPlanOptions, UnitPlan } from "./plan.js";

@@ -10,8 +10,10 @@ import { defaultEngine } from "../runtime.js";
 import { runBlock } from "../scratchpad/index.js";
 import type { MemoryConfig, TransferReport } from "../scratchpad/index.js";
 import type { ConvOp, Layout, Tensor } from "../types.js";
+import { snapshotTensor, snapshotValue, snapshotView } from "../validate.js";
+import { checkNetworkSizes } from "./limits.js";
 import { convNchw, convNchwU8S8, dequantize, fullyConnected, fullyConnectedU8S8, globalAveragePoolNchw, newQ, qlinearAdd, quantize, type QData } from "./ops.js";
-import { findUnits, planNetwork, withZeroPoint, type BlockUnit, type UnitPlan } from "./plan.js";
+import { findUnits, planNetwork, withZeroPoint, type BlockUnit, type NetworkPlanOptions, type UnitPlan } from "./plan.js";
 import { ADD_ROUNDINGS, U8S8_MODES, isDwPw, type AddRounding, type ConvLayer, type Layer, type LayerKind, type NetworkGraph, type PointwiseLayer, type QDtype, type U8S8Mode, type ValueSpec } from "./types.js";
 
 /** A tensor the network produced, in ONNX's NCHW order (batch 1). */
@@ -97,6 +99,21 @@ function isTensor(v: unknown): v is Tensor {
   return typeof v === "object" && v !== null && "data" in v && "layout" in v && "height" in v;
 }
 
+/** One input value, read once: a Tensor's fields, or a typed array captured as a view. */
+function snapshotInputValue(v: unknown, field: string): unknown {
+  if (isTensor(v)) return snapshotTensor(v);
+  if (ArrayBuffer.isView(v)) return snapshotView(v);
+  return snapshotValue(v, field);
+}
+
+/** A run's input, read once (a value, or a record of values by input name). */
+export function snapshotNetworkInput(v: unknown): unknown {
+  if (typeof v !== "object" || v === null || isTensor(v) || ArrayBuffer.isView(v)) return snapshotInputValue(v, "input");
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) out[k] = snapshotInputValue((v as Record<string, unknown>)[k], `input.${k}`);
+  return Object.freeze(out);
+}
+
 export class Network {
   /** QLinearAdd rounding used when `run` does not say. */
   addRounding: AddRounding;
@@ -107,6 +124,8 @@ export class Network {
     readonly graph: NetworkGraph,
     options: { addRounding?: AddRounding; u8s8?: U8S8Mode } = {},
   ) {
+    // Sizes are checked once here, so that no run allocates past the limits.
+    checkNetworkSizes(graph);
     this.addRounding = checkRounding(options.addRounding ?? "ort-x86");
     this.u8s8 = checkU8S8(options.u8s8 ?? "exact");
   }
@@ -132,16 +151,23 @@ export class Network {
     return findUnits(this.graph);
   }
 
-  /** The fusion plan and transfer report of every block and the totals (as `dwpw report`). */
-  plan(options: { memory?: Partial<MemoryConfig>; layout?: Layout } = {}): NetworkReport {
-    return planNetwork(this.graph, options).report;
+  /**
+   * The fusion plan and transfer report of every block and the totals (as `dwpw report`): per
+   * block the plan that is best under `objective` (`"bytes"`, the default, or `"cycles"`) among
+   * those the deployment check (dory-fused) does not flag, with its bytes and estimated cycles.
+   */
+  plan(options: NetworkPlanOptions = {}): NetworkReport {
+    return planNetwork(this.graph, snapshotValue(options, "options")).report;
   }
 
   /**
    * The deployment check (src/check) over the network's depthwise and pointwise layers. For target
-   * `dory-fused`, a block runs under the schedule the fusion plan chose for it.
+   * `dory-fused`, a block runs under the schedule the fusion plan (made with `plan`'s options)
+   * chose for it.
    */
-  check(options: CheckOptions, plan: { memory?: Partial<MemoryConfig>; layout?: Layout } = {}): NetworkCheck {
+  check(rawOptions: CheckOptions, rawPlan: NetworkPlanOptions = {}): NetworkCheck {
+    const options = snapshotValue(rawOptions, "options");
+    const plan = snapshotValue(rawPlan, "plan");
     const layout = plan.layout ?? "HWC";
     const g = this.graph;
     const geo = (name: string) => {
@@ -186,7 +212,12 @@ export class Network {
    * those by input name. A Tensor given for a float input that feeds a QuantizeLinear stands for
    * that QuantizeLinear's output.
    */
-  run(input: NetworkInput, options: RunOptions = {}): RunResult {
+  run(rawInput: NetworkInput, rawOptions: RunOptions = {}): RunResult {
+    // Read once; the run then computes from the snapshot only (and copies the input's bytes, since
+    // `onLayer` runs the caller's code between layers).
+    const input = snapshotNetworkInput(rawInput) as NetworkInput;
+    const options = snapshotValue(rawOptions, "options");
+    if (typeof options !== "object" || options === null) throw new TypeError("options must be an object");
     const layout = options.layout ?? "HWC";
     if (layout !== "HWC" && layout !== "CHW") throw new RangeError(`options.layout must be "HWC" or "CHW", got ${String(layout)}`);
     const rounding = checkRounding(options.addRounding ?? this.addRounding);
@@ -276,7 +307,8 @@ export class Network {
         if (dtype !== target.quant!.dtype) throw new TypeError(`${field} is ${dtype} but the model takes ${target.quant!.dtype}`);
         const zp = Number.isNaN(target.quant!.zeroPoint) ? v.zeroPoint : target.quant!.zeroPoint;
         if (v.zeroPoint !== zp) throw new RangeError(`${field}.zeroPoint is ${v.zeroPoint} but the model's is ${zp}`);
-        vals.set(target.name, { spec: target, q: toLayout(is4d(target.shape) ? v : { ...v, height: 1, width: 1, channels: numel(target.shape), layout: "HWC" }, layout) });
+        const own = { ...v, data: v.data.slice() };
+        vals.set(target.name, { spec: target, q: toLayout(is4d(target.shape) ? own : { ...own, height: 1, width: 1, channels: numel(target.shape), layout: "HWC" }, layout) });
         continue;
       }
       const n = numel(spec.shape);
@@ -284,11 +316,11 @@ export class Network {
         const want = spec.quant.dtype === "int8" ? Int8Array : Uint8Array;
         if (!(v instanceof want)) throw new TypeError(`${field} is ${spec.quant.dtype}: pass ${want.name} bytes in NCHW order (or a Tensor)`);
         if (v.length !== n) throw new RangeError(`${field} has ${v.length} values, expected ${n} (shape [${spec.shape.join(", ")}])`);
-        vals.set(spec.name, { spec, q: fromNchw(v, spec, layout) });
+        vals.set(spec.name, { spec, q: fromNchw(v.slice(), spec, layout) });
       } else {
         if (!(v instanceof Float32Array)) throw new TypeError(`${field} is float32: pass a Float32Array in NCHW order (or a quantized Tensor)`);
         if (v.length !== n) throw new RangeError(`${field} has ${v.length} values, expected ${n} (shape [${spec.shape.join(", ")}])`);
-        vals.set(spec.name, { spec, f: v });
+        vals.set(spec.name, { spec, f: v.slice() });
       }
     }
     return skip;

@@ -13,9 +13,11 @@
 //
 // Anything else is an `OnnxError` naming the node and its op type.
 import { OnnxError } from "./protobuf.js";
+import { UnsupportedOpError } from "../graph/errors.js";
 import { DataType, dtypeName, type AttributeProto, type ModelProto, type NodeProto, type ValueInfoProto } from "./model.js";
 import { constTensor, type ConstTensor } from "./tensor.js";
 import { broadcastShape, quantize } from "../network/ops.js";
+import { checkNetworkSizes } from "../network/limits.js";
 import type {
   AddLayer,
   ConvLayer,
@@ -35,17 +37,7 @@ export interface ImportOptions {
   inputShapes?: Record<string, number[]>;
 }
 
-/** An op dwpw cannot run; names the node and its op type. */
-export class UnsupportedOpError extends OnnxError {
-  override name = "UnsupportedOpError";
-  constructor(
-    readonly node: string,
-    readonly opType: string,
-    detail: string,
-  ) {
-    super(`node "${node}" (${opType}): ${detail}`);
-  }
-}
+export { UnsupportedOpError };
 
 const f32 = Math.fround;
 const MS = "com.microsoft";
@@ -131,9 +123,18 @@ class Importer {
     if (!defaultOpset) throw new OnnxError("the model imports no version of the default ONNX opset");
     for (const t of g.initializers) this.consts.set(t.name, constTensor(t, `initializer "${t.name}"`));
     const nodes = this.sortNodes();
+    // Unique layer names: a name taken before gets the first free suffix _2, _3, ... Each base name
+    // remembers where its search stopped, so N nodes sharing one name cost O(N), not O(N^2).
+    const nextSuffix = new Map<string, number>();
     nodes.forEach((n, i) => {
-      let name = n.name || `${n.opType}_${i}`;
-      while (this.usedNames.has(name)) name += "_";
+      const base = n.name || `${n.opType}_${i}`;
+      let name = base;
+      if (this.usedNames.has(name)) {
+        let k = nextSuffix.get(base) ?? 2;
+        while (this.usedNames.has(`${base}_${k}`)) k++;
+        name = `${base}_${k}`;
+        nextSuffix.set(base, k + 1);
+      }
       this.usedNames.add(name);
       this.names.set(n, name);
     });
@@ -167,7 +168,7 @@ class Importer {
       }
       return v;
     });
-    return {
+    const graph: NetworkGraph = {
       name: g.name || this.model.producerName || "onnx-model",
       producer: [this.model.producerName, this.model.producerVersion].filter(Boolean).join(" "),
       inputs: this.inputs,
@@ -176,6 +177,9 @@ class Importer {
       layers: this.layers,
       constValues: this.constValues,
     };
+    // Every tensor a run would allocate, within the limits, before anything runs.
+    checkNetworkSizes(graph, (m) => new OnnxError(m));
+    return graph;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -612,7 +616,14 @@ class Importer {
   }
 
   private emitAdd(n: NodeProto, nodes: string[], opType: string, a: ValueSpec, aq: QParams, b: ValueSpec, bq: QParams, cq: QParams, output: string): void {
-    const shape = broadcastShape(a.shape, b.shape, `node "${this.nodeName(n)}" (${n.opType})`);
+    let shape: number[];
+    try {
+      shape = broadcastShape(a.shape, b.shape, `node "${this.nodeName(n)}" (${n.opType})`);
+    } catch (e) {
+      // Shapes that do not broadcast make the model invalid, not just unsupported.
+      if (e instanceof RangeError) throw new OnnxError(e.message);
+      throw e;
+    }
     const layer: AddLayer = { kind: "add", name: this.nodeName(n), nodes, opType, inputs: [a.name, b.name], output, a: aq, b: bq, out: cq };
     this.layers.push(layer);
     this.addValue(output, shape, cq, n);

@@ -1,7 +1,8 @@
 // Decoding ONNX's ModelProto (onnx/onnx.proto, IR version 3 and later) into plain objects. Only the
 // fields an inference import needs are kept; unknown and unused fields are skipped as protobuf
 // allows. Field numbers are those of onnx.proto.
-import { OnnxError, Reader, WireType } from "./protobuf.js";
+import { ONNX_LIMITS as L } from "./limits.js";
+import { OnnxError, ReadBudget, Reader, WireType } from "./protobuf.js";
 
 /** TensorProto.DataType values. */
 export const DataType = {
@@ -93,7 +94,10 @@ export interface ModelProto {
   functions: number;
 }
 
-const MAX_GRAPH_DEPTH = 8;
+/** A repeated field that grew past `max` entries: an OnnxError naming it. */
+function bound(r: Reader, n: number, max: number, what: string): void {
+  if (n > max) r.fail(`${what} has more than ${max} entries`);
+}
 
 function decodeTensor(r: Reader): TensorProto {
   const t: TensorProto = { name: "", dataType: 0, dims: [], rawData: null, floatData: [], int32Data: [], int64Data: [], doubleData: [], external: false };
@@ -112,7 +116,11 @@ function decodeTensor(r: Reader): TensorProto {
       case 14: r.expect(wire, WireType.VARINT, "data_location"); if (r.int64() === 1) t.external = true; break;
       default: r.skip(wire, field);
     }
+    bound(r, t.dims.length, L.rank, "dims");
   }
+  // Decoded values take memory in proportion: raw bytes as they are, typed values 4 or 8 bytes each.
+  const bytes = (t.rawData?.length ?? 0) + 4 * (t.floatData.length + t.int32Data.length) + 8 * (t.int64Data.length + t.doubleData.length);
+  r.take("initializerBytes", bytes);
   return t;
 }
 
@@ -134,6 +142,7 @@ function decodeAttribute(r: Reader, depth: number): AttributeProto {
       case 21: r.expect(wire, WireType.LEN, "ref_attr_name"); a.refAttrName = r.string("ref_attr_name"); break;
       default: r.skip(wire, field);
     }
+    bound(r, Math.max(a.ints.length, a.floats.length, a.strings.length), L.attributeValues, "attribute");
   }
   return a;
 }
@@ -151,6 +160,8 @@ function decodeNode(r: Reader, depth: number): NodeProto {
       case 7: r.expect(wire, WireType.LEN, "domain"); n.domain = r.string("domain"); break;
       default: r.skip(wire, field);
     }
+    bound(r, n.attributes.length, L.attributesPerNode, "attribute");
+    bound(r, Math.max(n.inputs.length, n.outputs.length), L.nodeInputs, "input or output");
   }
   return n;
 }
@@ -175,6 +186,7 @@ function decodeShape(r: Reader): Array<number | string | null> {
       } else d.skip(t2.wire, t2.field);
     }
     dims.push(v);
+    bound(r, dims.length, L.rank, "shape");
   }
   return dims;
 }
@@ -212,17 +224,17 @@ function decodeValueInfo(r: Reader): ValueInfoProto {
 }
 
 function decodeGraph(r: Reader, depth: number): GraphProto {
-  if (depth > MAX_GRAPH_DEPTH) throw new OnnxError(`ONNX file nests subgraphs more than ${MAX_GRAPH_DEPTH} deep (${r.path})`);
+  if (depth > L.graphDepth) throw new OnnxError(`ONNX file nests subgraphs more than ${L.graphDepth} deep (${r.path})`);
   const g: GraphProto = { name: "", nodes: [], initializers: [], inputs: [], outputs: [], valueInfo: [], sparseInitializers: 0 };
   for (let tag = r.tag(); tag; tag = r.tag()) {
     const { field, wire } = tag;
     switch (field) {
-      case 1: r.expect(wire, WireType.LEN, "node"); g.nodes.push(decodeNode(r.message(`node[${g.nodes.length}]`), depth)); break;
+      case 1: r.expect(wire, WireType.LEN, "node"); r.take("nodes", 1); g.nodes.push(decodeNode(r.message(`node[${g.nodes.length}]`), depth)); break;
       case 2: r.expect(wire, WireType.LEN, "name"); g.name = r.string("name"); break;
-      case 5: r.expect(wire, WireType.LEN, "initializer"); g.initializers.push(decodeTensor(r.message(`initializer[${g.initializers.length}]`))); break;
-      case 11: r.expect(wire, WireType.LEN, "input"); g.inputs.push(decodeValueInfo(r.message(`input[${g.inputs.length}]`))); break;
-      case 12: r.expect(wire, WireType.LEN, "output"); g.outputs.push(decodeValueInfo(r.message(`output[${g.outputs.length}]`))); break;
-      case 13: r.expect(wire, WireType.LEN, "value_info"); g.valueInfo.push(decodeValueInfo(r.message(`value_info[${g.valueInfo.length}]`))); break;
+      case 5: r.expect(wire, WireType.LEN, "initializer"); r.take("initializers", 1); g.initializers.push(decodeTensor(r.message(`initializer[${g.initializers.length}]`))); break;
+      case 11: r.expect(wire, WireType.LEN, "input"); r.take("valueInfos", 1); g.inputs.push(decodeValueInfo(r.message(`input[${g.inputs.length}]`))); break;
+      case 12: r.expect(wire, WireType.LEN, "output"); r.take("valueInfos", 1); g.outputs.push(decodeValueInfo(r.message(`output[${g.outputs.length}]`))); break;
+      case 13: r.expect(wire, WireType.LEN, "value_info"); r.take("valueInfos", 1); g.valueInfo.push(decodeValueInfo(r.message(`value_info[${g.valueInfo.length}]`))); break;
       case 15: r.expect(wire, WireType.LEN, "sparse_initializer"); r.bytesField("sparse_initializer"); g.sparseInitializers++; break;
       default: r.skip(wire, field);
     }
@@ -237,7 +249,8 @@ function decodeGraph(r: Reader, depth: number): GraphProto {
 export function decodeModel(bytes: Uint8Array): ModelProto {
   if (!(bytes instanceof Uint8Array)) throw new TypeError("bytes must be a Uint8Array with the contents of an .onnx file");
   if (bytes.length === 0) throw new OnnxError("the ONNX file is empty");
-  const r = new Reader(bytes, "ModelProto");
+  if (bytes.length > L.fileBytes) throw new OnnxError(`the ONNX file has ${bytes.length} bytes; at most ${L.fileBytes} are read`);
+  const r = new Reader(bytes, "ModelProto", 0, bytes.length, new ReadBudget(L), L.stringBytes);
   const m: ModelProto = { irVersion: 0, producerName: "", producerVersion: "", opsets: [], graph: null as unknown as GraphProto, functions: 0 };
   let graphs = 0;
   for (let tag = r.tag(); tag; tag = r.tag()) {
@@ -265,6 +278,7 @@ export function decodeModel(bytes: Uint8Array): ModelProto {
           } else o.skip(t2.wire, t2.field);
         }
         m.opsets.push(id);
+        bound(r, m.opsets.length, L.opsets, "opset_import");
         break;
       }
       case 25: r.expect(wire, WireType.LEN, "functions"); r.bytesField("functions"); m.functions++; break;

@@ -5,10 +5,29 @@
 // holds, never recurses deeper than a fixed limit, and turns every malformation (truncation, a bad
 // varint, an impossible wire type) into an `OnnxError` that names the field path where it happened.
 // The tests cross-check it against protobufjs on the same files.
+import { ONNX_LIMITS } from "./limits.js";
 
 /** A model file that cannot be read (corrupt, truncated, not ONNX) or uses what dwpw does not support. */
 export class OnnxError extends RangeError {
   override name = "OnnxError";
+}
+
+/** What one file may hold in total (see ONNX_LIMITS): counted as it is read, shared by every Reader of the file. */
+export class ReadBudget {
+  private readonly used: Record<string, number> = {};
+
+  constructor(private readonly limits: Readonly<Record<string, number>>) {}
+
+  /** How much of `kind` is left. */
+  left(kind: string): number {
+    return (this.limits[kind] as number) - (this.used[kind] ?? 0);
+  }
+
+  /** Takes `n` of `kind`; an OnnxError naming the limit and where (`at()`) when the file holds more. */
+  take(kind: string, n: number, at: () => string): void {
+    if (!(n <= this.left(kind))) throw new OnnxError(`the ONNX file holds more ${kind} than the ${this.limits[kind]} dwpw reads (${at()})`);
+    this.used[kind] = (this.used[kind] ?? 0) + n;
+  }
 }
 
 /** Wire types of the protobuf encoding. */
@@ -23,11 +42,21 @@ export class Reader {
     readonly path: string,
     start = 0,
     readonly end = bytes.length,
+    /** Limits of the whole file, shared with the readers of its sub-messages; none when null. */
+    readonly budget: ReadBudget | null = null,
+    /** Longest string field accepted. */
+    readonly maxString = Infinity,
   ) {
     this.pos = start;
   }
 
-  private fail(what: string): never {
+  /** Counts `n` against the file's budget for `kind` (see ReadBudget). */
+  take(kind: string, n: number): void {
+    this.budget?.take(kind, n, () => `${this.path} at byte ${this.pos}`);
+  }
+
+  /** An OnnxError saying what is wrong, where. */
+  fail(what: string): never {
     throw new OnnxError(`corrupt or truncated ONNX file: ${what} in ${this.path} at byte ${this.pos}`);
   }
 
@@ -109,13 +138,15 @@ export class Reader {
   message(name: string): Reader {
     const n = this.uint32();
     if (n > this.end - this.pos) this.fail(`message ${name} declares ${n} bytes but only ${this.end - this.pos} remain`);
-    const r = new Reader(this.bytes, `${this.path}.${name}`, this.pos, this.pos + n);
+    const r = new Reader(this.bytes, `${this.path}.${name}`, this.pos, this.pos + n, this.budget, this.maxString);
     this.pos += n;
     return r;
   }
 
   string(name: string): string {
-    return textDecoder.decode(this.bytesField(name));
+    const b = this.bytesField(name);
+    if (b.length > this.maxString) this.fail(`string ${name} of ${b.length} bytes (at most ${this.maxString})`);
+    return textDecoder.decode(b);
   }
 
   /** Skips a field of the given wire type (unknown fields are allowed, as protobuf requires). */
@@ -136,7 +167,7 @@ export class Reader {
         this.bytesField(String(field));
         return;
       case WireType.SGROUP: {
-        if (depth > 32) this.fail("groups nested too deeply");
+        if (depth > ONNX_LIMITS.groupDepth) this.fail(`groups nested more than ${ONNX_LIMITS.groupDepth} deep`);
         for (;;) {
           const t = this.tag();
           if (t === null) this.fail(`unterminated group ${field}`);
@@ -155,35 +186,47 @@ export class Reader {
   /** Repeated int64 values, packed (one LEN field) or not (one VARINT field each). */
   repeatedInt64(wire: number, into: number[], name: string): void {
     if (wire === WireType.VARINT) {
+      this.take("repeatedValues", 1);
       into.push(this.int64());
       return;
     }
     this.expect(wire, WireType.LEN, name);
     const r = this.message(name);
-    while (!r.done) into.push(r.int64());
+    // Counted as decoded (a varint's size is not known in advance), against what is left.
+    const left = this.budget ? this.budget.left("repeatedValues") : Infinity;
+    let n = 0;
+    while (!r.done) {
+      if (++n > left) r.take("repeatedValues", n);
+      into.push(r.int64());
+    }
+    r.take("repeatedValues", n);
   }
 
   /** Repeated float32 values, packed or not. */
   repeatedFloat(wire: number, into: number[], name: string): void {
     if (wire === WireType.I32) {
+      this.take("repeatedValues", 1);
       into.push(this.float32());
       return;
     }
     this.expect(wire, WireType.LEN, name);
     const r = this.message(name);
     if ((r.end - r.pos) % 4 !== 0) r.fail(`packed floats ${name} of ${r.end - r.pos} bytes`);
+    r.take("repeatedValues", (r.end - r.pos) / 4);
     while (!r.done) into.push(r.float32());
   }
 
   /** Repeated float64 values, packed or not. */
   repeatedDouble(wire: number, into: number[], name: string): void {
     if (wire === WireType.I64) {
+      this.take("repeatedValues", 1);
       into.push(this.float64());
       return;
     }
     this.expect(wire, WireType.LEN, name);
     const r = this.message(name);
     if ((r.end - r.pos) % 8 !== 0) r.fail(`packed doubles ${name} of ${r.end - r.pos} bytes`);
+    r.take("repeatedValues", (r.end - r.pos) / 8);
     while (!r.done) into.push(r.float64());
   }
 

@@ -4,6 +4,8 @@
 import { loadOnnx, type LoadOptions } from "../onnx/index.js";
 import type { RunOptions, RunResult, NetworkInput } from "../network/network.js";
 import type { ConvOp, Tensor } from "../types.js";
+import { snapshotNetworkInput } from "../network/network.js";
+import { checkTensor, snapshotBytes, snapshotOp, snapshotTensor, snapshotValue } from "../validate.js";
 import type { ErrorData, Job, Reply, Request } from "./protocol.js";
 
 export interface PoolOptions {
@@ -105,7 +107,7 @@ class Endpoint {
     });
   }
 
-  call(input: unknown): Promise<unknown> {
+  call(input: unknown, field: string): Promise<unknown> {
     if (this.dead) return Promise.reject(this.dead);
     const id = this.next++;
     return new Promise((resolve, reject) => {
@@ -113,9 +115,10 @@ class Endpoint {
       try {
         this.ch.post({ id, input });
       } catch (e) {
-        // Not cloneable (a Proxy, a function inside): it never reached the worker.
+        // Not cloneable (a function inside): it never reached the worker. Said as the TypeError
+        // one thread would give for a value of the wrong type.
         this.pending.delete(id);
-        reject(e);
+        reject(new TypeError(`${field} cannot be sent to a worker: ${e instanceof Error ? e.message : String(e)}`));
       }
     });
   }
@@ -137,11 +140,22 @@ class Endpoint {
  * handed out one at a time as workers come free. Create one with `layersPool` or `networkPool`;
  * `close()` it when done (its workers keep a Node process alive).
  */
+/** How a pool takes its inputs: each read once when `run` is called, and checked as it is handed out. */
+interface Intake {
+  snapshot(input: unknown, field: string): unknown;
+  check(input: unknown, field: string): void;
+}
+
+const PLAIN_INTAKE: Intake = { snapshot: (v, field) => snapshotValue(v, field), check: () => {} };
+
 export class WorkerPool<I, O> {
-  private constructor(private readonly ends: Endpoint[]) {}
+  private constructor(
+    private readonly ends: Endpoint[],
+    private readonly intake: Intake,
+  ) {}
 
   /** @internal Starts `workers` workers on `job`. */
-  static async start<I, O>(job: Job, options: PoolOptions): Promise<WorkerPool<I, O>> {
+  static async start<I, O>(job: Job, options: PoolOptions, intake: Intake = PLAIN_INTAKE): Promise<WorkerPool<I, O>> {
     const n = options.workers ?? (await defaultWorkers());
     const ends: Endpoint[] = [];
     try {
@@ -151,7 +165,7 @@ export class WorkerPool<I, O> {
       await Promise.all(ends.map((x) => x.close()));
       throw e;
     }
-    return new WorkerPool<I, O>(ends);
+    return new WorkerPool<I, O>(ends, intake);
   }
 
   /** Number of workers. */
@@ -164,8 +178,12 @@ export class WorkerPool<I, O> {
    * (a bad input is the same RangeError or TypeError as on one thread) once the inputs already
    * handed out have finished.
    */
-  async run(inputs: readonly I[]): Promise<O[]> {
-    if (!Array.isArray(inputs)) throw new TypeError("inputs must be an array");
+  async run(rawInputs: readonly I[]): Promise<O[]> {
+    if (!Array.isArray(rawInputs)) throw new TypeError("inputs must be an array");
+    // Every input is read once, now: what the caller changes while the batch runs is not seen.
+    const n = rawInputs.length;
+    const inputs = new Array<unknown>(n);
+    for (let i = 0; i < n; i++) inputs[i] = this.intake.snapshot(rawInputs[i], `inputs[${i}]`);
     const out = new Array<O>(inputs.length);
     let next = 0;
     let failure: unknown = null;
@@ -174,7 +192,8 @@ export class WorkerPool<I, O> {
         while (failure === null && next < inputs.length) {
           const i = next++;
           try {
-            out[i] = (await e.call(inputs[i])) as O;
+            this.intake.check(inputs[i], `inputs[${i}]`);
+            out[i] = (await e.call(inputs[i], `inputs[${i}]`)) as O;
           } catch (err) {
             failure ??= err;
           }
@@ -201,7 +220,8 @@ async function defaultWorkers(): Promise<number> {
   return 1;
 }
 
-function checkPoolOptions(options: unknown): PoolOptions {
+function checkPoolOptions(raw: unknown): PoolOptions {
+  const options = snapshotValue(raw, "options");
   if (options === undefined) return {};
   if (typeof options !== "object" || options === null) throw new TypeError("options must be an object");
   const w = (options as PoolOptions).workers;
@@ -215,14 +235,22 @@ function checkPoolOptions(options: unknown): PoolOptions {
  * A pool whose workers run `ops` in order on each input tensor (each output feeds the next op),
  * as `conv` does on one thread; `run` resolves with the last op's outputs.
  */
-export async function layersPool(ops: readonly ConvOp[], options?: PoolOptions): Promise<WorkerPool<Tensor, Tensor>> {
-  if (!Array.isArray(ops) || ops.length === 0) throw new TypeError("ops must be a non-empty array of depthwise or pointwise ops");
+export async function layersPool(rawOps: readonly ConvOp[], options?: PoolOptions): Promise<WorkerPool<Tensor, Tensor>> {
+  if (!Array.isArray(rawOps) || rawOps.length === 0) throw new TypeError("ops must be a non-empty array of depthwise or pointwise ops");
+  const n = rawOps.length;
+  if (n > 4096) throw new RangeError(`ops has ${n} entries; at most 4096 are accepted`);
+  const ops: ConvOp[] = [];
+  for (let i = 0; i < n; i++) ops.push(snapshotOp(rawOps[i]!));
   ops.forEach((op, i) => {
     if (typeof op !== "object" || op === null || (op.kind !== "depthwise" && op.kind !== "pointwise")) {
       throw new TypeError(`ops[${i}].kind must be "depthwise" or "pointwise"`);
     }
   });
-  return WorkerPool.start({ kind: "layers", ops: [...ops] }, checkPoolOptions(options));
+  return WorkerPool.start({ kind: "layers", ops }, checkPoolOptions(options), {
+    snapshot: (v) => snapshotTensor(v),
+    // The tensor's own checks on this thread, with one thread's messages (a Proxy or a lying array is refused here).
+    check: (v) => void checkTensor(v),
+  });
 }
 
 /**
@@ -234,8 +262,13 @@ export async function networkPool(
   model: Uint8Array,
   options?: PoolOptions & { load?: LoadOptions; run?: Omit<RunOptions, "onLayer"> },
 ): Promise<WorkerPool<NetworkInput, RunResult>> {
+  // A copy of the file: the workers load it later (after awaits), and must load what was checked here.
+  const bytes = snapshotBytes(model, "model", "with the contents of an .onnx file").slice();
   const o = checkPoolOptions(options) as PoolOptions & { load?: LoadOptions; run?: RunOptions };
   if (o.run?.onLayer !== undefined) throw new TypeError("options.run.onLayer cannot run in a worker; leave it out");
-  loadOnnx(model, o.load);
-  return WorkerPool.start({ kind: "network", model, load: o.load ?? {}, run: o.run ?? {} }, o);
+  loadOnnx(bytes, o.load);
+  return WorkerPool.start({ kind: "network", model: bytes, load: o.load ?? {}, run: o.run ?? {} }, o, {
+    snapshot: (v) => snapshotNetworkInput(v),
+    check: () => {},
+  });
 }
