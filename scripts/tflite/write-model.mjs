@@ -237,6 +237,9 @@ function builtinOptions(op, o = {}) {
       return [9, table([scalar("f32", o.beta ?? 1)])];
     case "ADD":
       return [11, table([i8(activation(o.activation))])];
+    case "MEAN":
+      // ReducerOptions: keep_dims.
+      return [27, table([bool(o.keepDims ?? false)])];
     case "RESHAPE":
       return [17, table([o.newShape ? vec("i32", o.newShape) : undefined])];
     default:
@@ -260,7 +263,7 @@ function opVersion(op) {
  * }} model
  * `options`: CONV_2D { padding: "SAME"|"VALID", stride: [h, w], dilation: [h, w], activation },
  * DEPTHWISE_CONV_2D the same plus depthMultiplier, FULLY_CONNECTED { activation, keepNumDims },
- * SVDF { rank, activation }; activation is "NONE" | "RELU" | "RELU6" | "RELU_N1_TO_1".
+ * SVDF { rank, activation }, MEAN { keepDims }; activation is "NONE" | "RELU" | "RELU6" | "RELU_N1_TO_1".
  * @returns {Uint8Array}
  */
 export function writeModel(model) {

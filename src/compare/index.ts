@@ -6,6 +6,7 @@ import { Rng } from "../rng.js";
 import type { GraphInput, GraphNetwork } from "../runner/network.js";
 import { TARGETS, type TargetName } from "../targets/types.js";
 import type { NetworkInput } from "../network/network.js";
+import { isOnnxRuntimeTarget, lowerOnnxTo, onnxGraphOf } from "../import/onnx/targets.js";
 
 /** How one target's tensor differs from the reference's (SPEC §7). */
 export interface LayerDrift {
@@ -74,34 +75,42 @@ function isGraphNetwork(n: unknown): n is GraphNetwork {
   return typeof n === "object" && n !== null && "lowerTo" in n && "graph" in n;
 }
 
-/** The targets a network can run, and its default. */
+/** The targets a network can run, and its default. An ONNX network runs every target: the
+ * onnxruntime ones on its own layers, the others on its converted graph. */
 function networkTargets(net: GraphNetwork | Network): { all: readonly string[]; dflt: string } {
   if (isGraphNetwork(net)) return { all: TARGETS, dflt: net.defaultTarget };
-  return { all: ["onnxruntime", "onnxruntime-wasm"], dflt: "onnxruntime" };
+  return { all: TARGETS, dflt: "onnxruntime" };
 }
+
+/** A tensor's key across targets: its index in a TFLite model, its name in an ONNX one. */
+const keyOf = (v: { name: string; index?: number }) => (v.index !== undefined ? `#${v.index}` : v.name);
 
 function runOne(net: GraphNetwork | Network, input: unknown, target: string): TargetRun {
   const layers: Produced[] = [];
   const outputs = new Map<string, Produced>();
   if (isGraphNetwork(net)) {
     const r = net.run(input as GraphInput, { target: target as TargetName, layers: true });
-    for (const l of r.layers ?? []) layers.push({ key: `#${l.output.index}`, name: l.output.name, index: l.output.index, kind: l.kind, data: l.output.data, scale: l.output.scale, zeroPoint: l.output.zeroPoint });
+    for (const l of r.layers ?? []) layers.push({ key: keyOf(l.output), name: l.output.name, index: l.output.index, kind: l.kind, data: l.output.data, scale: l.output.scale, zeroPoint: l.output.zeroPoint });
     for (const [name, v] of Object.entries(r.outputs)) outputs.set(name, { key: name, name, index: v.index, kind: "output", data: v.data, scale: v.scale, zeroPoint: v.zeroPoint });
   } else {
-    const r = net.run(input as NetworkInput, { layers: true, addRounding: target === "onnxruntime-wasm" ? "ort-wasm" : "ort-x86" });
+    const r = net.run(input as NetworkInput, { layers: true, target: target as TargetName });
     for (const l of r.layers ?? []) layers.push({ key: l.output.name, name: l.output.name, kind: l.kind, data: l.output.data, scale: l.output.scale, zeroPoint: l.output.zeroPoint });
     for (const [name, v] of Object.entries(r.outputs)) outputs.set(name, { key: name, name, kind: "output", data: v.data, scale: v.scale, zeroPoint: v.zeroPoint });
   }
   return { layers, outputs };
 }
 
-/** Per target, the arithmetic of the layer that writes each tensor (graph networks only). */
-function arithmeticByTensor(net: GraphNetwork | Network, targets: string[]): Map<string, Map<number, string>> {
-  const out = new Map<string, Map<number, string>>();
-  if (!isGraphNetwork(net)) return out;
+/** Per target, the arithmetic of the layer that writes each tensor, by tensor key (graph lowerings only). */
+function arithmeticByTensor(net: GraphNetwork | Network, targets: string[]): Map<string, Map<string, string>> {
+  const out = new Map<string, Map<string, string>>();
   for (const t of targets) {
-    const m = new Map<number, string>();
-    for (const l of net.lowerTo(t as TargetName).layers) if (l.arithmetic) for (const o of l.op.outputs) m.set(o, l.arithmetic);
+    const m = new Map<string, string>();
+    if (isGraphNetwork(net)) {
+      for (const l of net.lowerTo(t as TargetName).layers) if (l.arithmetic) for (const o of l.op.outputs) m.set(`#${o}`, l.arithmetic);
+    } else if (!isOnnxRuntimeTarget(t)) {
+      const g = onnxGraphOf(net.graph).graph;
+      for (const l of lowerOnnxTo(net.graph, t as TargetName).layers) if (l.arithmetic) for (const o of l.op.outputs) m.set(g.tensors[o]!.name, l.arithmetic);
+    }
     out.set(t, m);
   }
   return out;
@@ -235,15 +244,13 @@ export function compare(net: GraphNetwork | Network, inputs: number | readonly u
     const byTarget: Record<string, LayerDrift> = {};
     for (const [t, d] of layerDrift.get(p.key) ?? []) byTarget[t] = d.report();
     const entry: CompareReport["layers"][number] = { name: p.name, kind: p.kind, byTarget };
-    if (p.index !== undefined) {
-      entry.index = p.index;
-      const arithmetic: Record<string, string> = {};
-      for (const t of targets) {
-        const a = described.get(t)?.get(p.index);
-        if (a) arithmetic[t] = a;
-      }
-      if (Object.keys(arithmetic).length > 0) entry.arithmetic = arithmetic;
+    if (p.index !== undefined) entry.index = p.index;
+    const arithmetic: Record<string, string> = {};
+    for (const t of targets) {
+      const a = described.get(t)?.get(p.key);
+      if (a) arithmetic[t] = a;
     }
+    if (Object.keys(arithmetic).length > 0) entry.arithmetic = arithmetic;
     return entry;
   });
   const outputs = [...outDrift].map(([name, m]) => {

@@ -165,6 +165,12 @@ export interface Graph {
   inputs: number[];
   /** Tensor indices of the graph outputs, in order. */
   outputs: number[];
+  /**
+   * The layout the model's own file gives its 4-D tensors, which a run takes inputs in and returns
+   * values in (absent: NHWC, as stored). A graph converted from ONNX keeps its 4-D tensors NHWC
+   * like every other graph and says `NCHW` here: the runner transposes at the edges only.
+   */
+  sourceLayout?: "NHWC" | "NCHW";
 }
 
 /** Number of elements of a shape. */

@@ -12,7 +12,14 @@ import type { MemoryConfig, TransferReport } from "../scratchpad/index.js";
 import type { ConvOp, Layout, Tensor } from "../types.js";
 import { snapshotTensor, snapshotValue, snapshotView } from "../validate.js";
 import { checkNetworkSizes } from "./limits.js";
-import { convNchw, convNchwU8S8, dequantize, fullyConnected, fullyConnectedU8S8, globalAveragePoolNchw, newQ, qlinearAdd, quantize, type QData } from "./ops.js";
+import type { Graph } from "../graph/types.js";
+import { checkTarget, isOnnxRuntimeTarget, lowerOnnxLayers, onnxGraphOf, ortLayers, ortRounding, refuseOrtOnlyOptions, runOnnxOnTarget, type OnnxLoweredLayer } from "../import/onnx/targets.js";
+import type { TargetName } from "../targets/types.js";
+import {
+  addByTable, addDirect, convNchw, convNchwU8S8, dequantizeStored, fullyConnected, fullyConnectedU8S8, globalAveragePoolStored, newQ,
+  quantizeStored, reshapeAliases, reshapeStored, rowMajorOf, storeRowMajor, storedRowMajor, type QData,
+} from "./ops.js";
+import { Buffers, PreparedNetwork, storedTensor } from "./prepared.js";
 import { findUnits, planNetwork, withZeroPoint, type BlockUnit, type NetworkPlanOptions, type UnitPlan } from "./plan.js";
 import { ADD_ROUNDINGS, U8S8_MODES, isDwPw, type AddRounding, type ConvLayer, type Layer, type LayerKind, type NetworkGraph, type PointwiseLayer, type QDtype, type U8S8Mode, type ValueSpec } from "./types.js";
 
@@ -60,6 +67,10 @@ export type InputValue = Tensor | Float32Array | Int8Array | Uint8Array;
 export type NetworkInput = InputValue | Record<string, InputValue>;
 
 export interface RunOptions {
+  /** The deployment whose arithmetic to run (SPEC §7): `onnxruntime` (default) and `onnxruntime-wasm`
+   * run the ONNX layers themselves; any other target runs the model converted to the format-neutral
+   * graph, with that deployment's arithmetic derived from the file's scales (docs/targets/cross-format.md). */
+  target?: TargetName;
   /** Return every layer's output too. Default false. */
   layers?: boolean;
   /** Where depthwise/pointwise layers run: the WebAssembly kernels (default; needs `await init()`) or the TypeScript reference. */
@@ -92,6 +103,16 @@ interface Rt {
   f?: Float32Array;
 }
 
+/** What every layer of one run reads. */
+interface RunCtx {
+  p: PreparedNetwork;
+  buffers: Buffers;
+  layout: Layout;
+  convFn: (t: Tensor, op: ConvOp) => Tensor;
+  rounding: AddRounding;
+  saturate: boolean;
+}
+
 const is4d = (shape: number[]) => shape.length === 4;
 const numel = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
@@ -115,6 +136,8 @@ export function snapshotNetworkInput(v: unknown): unknown {
 }
 
 export class Network {
+  /** Prepared state by engine and layout (constants, packed weights, tables, buffers). */
+  readonly #prepared = new Map<string, PreparedNetwork>();
   /** QLinearAdd rounding used when `run` does not say. */
   addRounding: AddRounding;
   /** u8 x s8 product arithmetic used when `run` does not say. */
@@ -207,6 +230,23 @@ export class Network {
   }
 
   /**
+   * Each layer as `target` computes it, with the integer constants the deployment carries: for the
+   * onnxruntime targets the layers' own constants (weights with zero points subtracted, biases, the
+   * float32 quotients); for any other target the converted graph's lowered ops.
+   */
+  lower(target: TargetName = "onnxruntime"): OnnxLoweredLayer[] {
+    const t = checkTarget(target);
+    if (isOnnxRuntimeTarget(t)) return ortLayers(this.graph, t === "onnxruntime-wasm" ? "ort-wasm" : "ort-x86");
+    return lowerOnnxLayers(this.graph, t);
+  }
+
+  /** The model as a format-neutral graph (NHWC tensors presented as NCHW), converted once: what the
+   * targets other than onnxruntime lower. */
+  toGraph(): Graph {
+    return onnxGraphOf(this.graph).graph;
+  }
+
+  /**
    * Runs the network. `input` is a dwpw Tensor (quantized; any layout), raw NCHW values (a
    * Float32Array for a float input, Int8Array/Uint8Array for a quantized one), or a record of
    * those by input name. A Tensor given for a float input that feeds a QuantizeLinear stands for
@@ -218,17 +258,26 @@ export class Network {
     const input = snapshotNetworkInput(rawInput) as NetworkInput;
     const options = snapshotValue(rawOptions, "options");
     if (typeof options !== "object" || options === null) throw new TypeError("options must be an object");
+    const target = options.target === undefined ? undefined : checkTarget(options.target);
+    if (target !== undefined && !isOnnxRuntimeTarget(target)) {
+      refuseOrtOnlyOptions(options, target);
+      return runOnnxOnTarget(this.graph, input, { target, layers: options.layers === true, engine: options.engine, onLayer: options.onLayer });
+    }
     const layout = options.layout ?? "HWC";
     if (layout !== "HWC" && layout !== "CHW") throw new RangeError(`options.layout must be "HWC" or "CHW", got ${String(layout)}`);
-    const rounding = checkRounding(options.addRounding ?? this.addRounding);
+    const rounding = checkRounding(ortRounding(target, options.addRounding, this.addRounding));
     const saturate = checkU8S8(options.u8s8 ?? this.u8s8) === "ort-x86-u8s8-saturation";
     const engineName = options.engine ?? "wasm";
     if (engineName !== "wasm" && engineName !== "reference") throw new RangeError(`options.engine must be "wasm" or "reference", got ${String(engineName)}`);
     const convFn: (t: Tensor, op: ConvOp) => Tensor =
       engineName === "wasm" ? ((e) => (t: Tensor, op: ConvOp) => e.conv(t, op))(defaultEngine()) : reference.conv;
     const g = this.graph;
+    const prepared = this.preparedFor(engineName, layout);
+    // A run nested in another (from `onLayer`) gets buffers of its own.
+    const nested = prepared.busy;
+    const ctx: RunCtx = { p: prepared, buffers: nested ? new Buffers() : prepared.buffers, layout, convFn, rounding, saturate };
     const vals = new Map<string, Rt>();
-    for (const [name, data] of g.constValues) vals.set(name, { spec: g.values.get(name)!, q: fromNchw(data, g.values.get(name)!, layout) });
+    for (const [name, t] of prepared.consts) vals.set(name, { spec: g.values.get(name)!, q: t });
     const skipQuantize = this.bindInputs(input, vals, layout);
 
     // Blocks on the scratchpad model.
@@ -238,31 +287,53 @@ export class Network {
       if (engineName !== "wasm") throw new RangeError("options.blocks runs on the WebAssembly scratchpad model; it needs engine \"wasm\"");
       if (saturate) throw new RangeError("options.blocks computes exact products; it cannot be combined with u8s8 \"ort-x86-u8s8-saturation\"");
       memory = typeof options.blocks === "object" ? options.blocks.memory : undefined;
-      for (const p of planNetwork(g, { memory, layout }).plans) blockAt.set(p.unit.positions[0]!, p);
+      for (const p of prepared.plans(memory, () => planNetwork(g, { memory, layout }).plans)) blockAt.set(p.unit.positions[0]!, p);
     }
     const layerOutputs: LayerOutput[] | undefined = options.layers ? [] : undefined;
     const blocks: BlockRun[] | undefined = options.blocks ? [] : undefined;
     const record = (l: Layer) => {
-      if (layerOutputs) layerOutputs.push({ layer: l.name, kind: l.kind, opType: l.opType, nodes: l.nodes.slice(), output: publicValue(vals.get(l.output)!) });
+      if (layerOutputs) layerOutputs.push({ layer: l.name, kind: l.kind, opType: l.opType, nodes: l.nodes.slice(), output: publicValue(vals.get(l.output)!, layout) });
+    };
+    // Buffers whose last reader has run go back to the pool.
+    const free = (from: number, to: number) => {
+      for (let j = from; j <= to; j++) {
+        for (const name of prepared.freeAfter[j]!) {
+          const v = vals.get(name);
+          if (v?.q) ctx.buffers.release(v.q.data);
+        }
+      }
     };
     const total = g.layers.length;
-    for (let i = 0; i < total; i++) {
-      const l = g.layers[i]!;
-      const p = blockAt.get(i);
-      if (p) {
-        i = this.runUnit(p, vals, layout, memory, blocks!, convFn, (l2) => record(l2), layerOutputs !== undefined) - 1;
-        options.onLayer?.(i + 1, total, g.layers[i]!);
-        continue;
+    prepared.busy = true;
+    try {
+      for (let i = 0; i < total; i++) {
+        const l = g.layers[i]!;
+        const p = blockAt.get(i);
+        if (p) {
+          const start = i;
+          i = this.runUnit(p, vals, layout, memory, blocks!, ctx, (l2) => record(l2), layerOutputs !== undefined) - 1;
+          free(start, i);
+          options.onLayer?.(i + 1, total, g.layers[i]!);
+          continue;
+        }
+        if (!(l.kind === "quantize" && skipQuantize.has(l.name))) this.runLayer(l, vals, ctx);
+        record(l);
+        free(i, i);
+        options.onLayer?.(i + 1, total, l);
       }
-      if (!(l.kind === "quantize" && skipQuantize.has(l.name))) this.runLayer(l, vals, layout, rounding, convFn, saturate);
-      record(l);
-      options.onLayer?.(i + 1, total, l);
+    } finally {
+      if (!nested) prepared.busy = false;
     }
     const outputs: Record<string, NetworkValue> = {};
     for (const o of g.outputs) {
       const v = vals.get(o.name);
       if (!v) throw new Error(`internal: output ${o.name} was not computed`);
-      outputs[o.name] = publicValue(v);
+      outputs[o.name] = publicValue(v, layout);
+    }
+    // The outputs were copied out: their buffers serve the next run.
+    for (const o of g.outputs) {
+      const v = vals.get(o.name)!;
+      if (v.q) ctx.buffers.release(v.q.data);
     }
     const result: RunResult = { outputs };
     if (layerOutputs) result.layers = layerOutputs;
@@ -326,8 +397,22 @@ export class Network {
     return skip;
   }
 
-  private runLayer(l: Layer, vals: Map<string, Rt>, layout: Layout, rounding: AddRounding, convFn: (t: Tensor, op: ConvOp) => Tensor, saturate: boolean): void {
+  /** The prepared state of runs on `engine` in `layout`, made at the first such run. */
+  private preparedFor(engine: "wasm" | "reference", layout: Layout): PreparedNetwork {
+    const e = engine === "wasm" ? defaultEngine() : null;
+    const k = `${engine}/${layout}`;
+    let p = this.#prepared.get(k);
+    // A new default engine (another `init()`) has memory of its own: prepare again.
+    if (!p || p.engine !== e) {
+      p = new PreparedNetwork(this.graph, layout, e ?? reference, e);
+      this.#prepared.set(k, p);
+    }
+    return p;
+  }
+
+  private runLayer(l: Layer, vals: Map<string, Rt>, ctx: RunCtx): void {
     const g = this.graph;
+    const { p, layout } = ctx;
     const spec = g.values.get(l.output)!;
     const get = (name: string) => {
       const v = vals.get(name);
@@ -336,50 +421,97 @@ export class Network {
     };
     const x = get(l.inputs[0]!);
     // ORT's x86 u8 x s8 GEMM saturates pairs of products (pointwise, standard conv, fully connected).
-    const sat = saturate && x.spec.quant?.dtype === "uint8";
+    const sat = ctx.saturate && x.spec.quant?.dtype === "uint8";
+    const outBuf = () => ctx.buffers.acquire(spec.quant!.dtype, numel(spec.shape));
+    const zp = spec.quant && !Number.isNaN(spec.quant.zeroPoint) ? spec.quant.zeroPoint : 0;
+    const stored = (data: QData): Rt => ({ spec, q: storedTensor(data, spec, layout, zp) });
     let out: Rt;
     switch (l.kind) {
-      case "quantize":
-        out = { spec, q: fromNchw(quantize(x.f!, l.quant), spec, layout) };
+      case "quantize": {
+        const y = outBuf();
+        quantizeStored(x.f!, spec.shape, l.quant, layout, y);
+        out = stored(y);
         break;
+      }
       case "dequantize":
-        out = { spec, f: dequantize(nchw(x), l.quant) };
+        out = { spec, f: dequantizeStored(x.q!.data, x.spec.shape, l.quant, layout) };
         break;
       case "depthwise":
-        out = { spec, q: convFn(withZeroPoint(x.q!, l.inZeroPoint), l.op) };
-        break;
-      case "pointwise":
-        if (sat) {
+      case "pointwise": {
+        if (sat && l.kind === "pointwise") {
           const [, , H, W] = x.spec.shape as [number, number, number, number];
-          out = { spec, q: fromNchw(convNchwU8S8(nchw(x), H, W, pointwiseAsConv(l, x.spec.shape[1]!)).data, spec, layout) };
+          out = stored(fromRowMajor(convNchwU8S8(nchw(x, layout), H, W, pointwiseAsConv(l, x.spec.shape[1]!)).data, spec, layout, outBuf()));
+          break;
+        }
+        const k = ctx.p.engine ? p.dwpw(l, x.spec) : null;
+        if (k) {
+          const y = outBuf();
+          k.run(x.q!.data, y);
+          out = stored(y);
         } else {
-          out = { spec, q: convFn(withZeroPoint(x.q!, l.inZeroPoint), l.op) };
+          const y = outBuf();
+          y.set(ctx.convFn(withZeroPoint(x.q!, l.inZeroPoint), l.op).data as never);
+          out = stored(y);
         }
         break;
+      }
       case "conv": {
         const [, , H, W] = x.spec.shape as [number, number, number, number];
         // Depthwise-like convolutions (one input and one output channel per group) run on ORT's
         // depthwise kernel, which is exact.
         const gemm = !(l.inChannels === l.group && l.outChannels === l.group);
-        const r = sat && gemm ? convNchwU8S8(nchw(x), H, W, l) : convNchw(nchw(x), H, W, l);
-        out = { spec, q: fromNchw(r.data, spec, layout) };
+        const k = sat && gemm ? null : p.conv(l, x.spec);
+        if (k) {
+          const y = outBuf();
+          k.run(x.q!.data, y);
+          out = stored(y);
+        } else {
+          const r = sat && gemm ? convNchwU8S8(nchw(x, layout), H, W, l) : convNchw(nchw(x, layout), H, W, l);
+          out = stored(fromRowMajor(r.data, spec, layout, outBuf()));
+        }
         break;
       }
       case "add": {
         const b = get(l.inputs[1]!);
-        out = { spec, q: fromNchw(qlinearAdd(nchw(x), x.spec.shape, nchw(b), b.spec.shape, spec.shape, l, rounding), spec, layout) };
+        const s = p.add(l, ctx.rounding);
+        const y = outBuf();
+        const table = p.table(s, l);
+        if (table) addByTable(table, s.plan, bytesOf(x.q!.data), bytesOf(b.q!.data), bytesOf(y));
+        else addDirect(s.f, s.plan, x.q!.data, b.q!.data, y);
+        out = stored(y);
         break;
       }
       case "globalAveragePool": {
         const s = x.spec.shape;
-        out = { spec, q: fromNchw(globalAveragePoolNchw(nchw(x), s[1]!, numel(s.slice(2)), l), spec, layout) };
+        const y = outBuf();
+        globalAveragePoolStored(x.q!.data, s[1]!, numel(s.slice(2)), layout, l, ctx.buffers.scratch32(s[1]!), y);
+        out = stored(y);
         break;
       }
-      case "fullyConnected":
-        out = { spec, q: fromNchw((sat ? fullyConnectedU8S8 : fullyConnected)(nchw(x), l), spec, layout) };
+      case "fullyConnected": {
+        const k = sat ? null : p.fullyConnected(l, x.spec);
+        const rows = storedRowMajor(x.spec.shape, layout) ? x.q!.data : nchw(x, layout);
+        let y: QData;
+        if (k && storedRowMajor(spec.shape, layout)) {
+          y = outBuf();
+          k.run(rows, y);
+        } else {
+          const r = k ? k.run(rows) : (sat ? fullyConnectedU8S8 : fullyConnected)(rows, l);
+          y = fromRowMajor(r, spec, layout, outBuf());
+        }
+        out = stored(y);
         break;
+      }
       case "reshape":
-        out = x.q ? { spec, q: fromNchw(nchw(x), spec, layout) } : { spec, f: x.f! };
+        if (!x.q) {
+          out = { spec, f: x.f! };
+        } else if (reshapeAliases(x.spec.shape, spec.shape, layout)) {
+          out = stored(x.q.data);
+        } else {
+          const y = outBuf();
+          reshapeStored(x.q.data, x.spec.shape, y, spec.shape, layout);
+          out = stored(y);
+        }
         break;
     }
     vals.set(l.output, out);
@@ -392,7 +524,7 @@ export class Network {
     layout: Layout,
     memory: Partial<MemoryConfig> | undefined,
     blocks: BlockRun[],
-    convFn: (t: Tensor, op: ConvOp) => Tensor,
+    ctx: RunCtx,
     record: (l: Layer) => void,
     wantLayers: boolean,
   ): number {
@@ -401,17 +533,15 @@ export class Network {
     const engine = defaultEngine();
     const set = (i: number, t: Tensor) => vals.set(ls[i]!.output, { spec: g.values.get(ls[i]!.output)!, q: t });
     const inputOf = (i: number) => withZeroPoint(vals.get(ls[i]!.inputs[0]!)!.q!, ls[i]!.inZeroPoint);
+    // Layers the plan runs alone take the plain run's path (prepared kernels, pooled buffers).
     const runAlone = (i: number) => {
-      set(i, convFn(inputOf(i), ls[i]!.op));
+      this.runLayer(ls[i]!, vals, ctx);
       record(ls[i]!);
     };
     const runPair = (a: number, opts: { schedule: string; tiling?: Record<string, number> }) => {
       const r = runBlock(engine, inputOf(a), [ls[a]!.op, ls[a + 1]!.op], { memory, ...opts });
       // The intermediate stays in L1; a layer listing still gets it, computed on the kernels.
-      if (wantLayers) {
-        set(a, convFn(inputOf(a), ls[a]!.op));
-        record(ls[a]!);
-      }
+      if (wantLayers) runAlone(a);
       set(a + 1, r.output);
       record(ls[a + 1]!);
       blocks.push({ unit: p.unit.index, layers: [ls[a]!.name, ls[a + 1]!.name], fusion: p.row.fusion, report: r.report });
@@ -455,10 +585,19 @@ function checkRounding(r: unknown): AddRounding {
   return r as AddRounding;
 }
 
-/** NCHW bytes of a quantized runtime value. */
-function nchw(v: Rt): QData {
+/** NCHW bytes of a quantized runtime value (a copy when it is stored in another order). */
+function nchw(v: Rt, layout: Layout): QData {
   if (!v.q) throw new Error(`internal: ${v.spec.name} is not quantized`);
-  return is4d(v.spec.shape) ? toLayout(v.q, "CHW").data : v.q.data;
+  const d = v.q.data;
+  if (v.q.layout !== layout && is4d(v.spec.shape)) return toLayout(v.q, "CHW").data;
+  return rowMajorOf(d, v.spec.shape, layout, newQ(d instanceof Int8Array ? "int8" : "uint8", d.length));
+}
+
+/** NCHW bytes of a value stored into `out` in the run's order. */
+function fromRowMajor(data: QData, spec: ValueSpec, layout: Layout, out: QData): QData {
+  if (data.length !== numel(spec.shape)) throw new Error(`internal: ${spec.name} has ${data.length} values for shape [${spec.shape.join(", ")}]`);
+  storeRowMajor(data, spec.shape, layout, out);
+  return out;
 }
 
 /** A Tensor in `layout` from NCHW bytes of a value. */
@@ -472,10 +611,15 @@ function fromNchw(data: QData, spec: ValueSpec, layout: Layout): Tensor {
   return { data, height: 1, width: 1, channels: data.length, layout, zeroPoint: zp };
 }
 
-function publicValue(v: Rt): NetworkValue {
+function bytesOf(d: QData): Uint8Array {
+  return d instanceof Uint8Array ? d : new Uint8Array(d.buffer, d.byteOffset, d.length);
+}
+
+/** A value as the caller gets it: its own copy, in NCHW order. */
+function publicValue(v: Rt, layout: Layout): NetworkValue {
   const spec = v.spec;
   if (v.f) return { name: spec.name, dtype: "float32", shape: spec.shape.slice(), data: v.f };
-  const data = nchw(v);
+  const data = nchw(v, layout);
   const q = spec.quant!;
   return {
     name: spec.name,

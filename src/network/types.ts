@@ -34,6 +34,28 @@ export const ADD_ROUNDINGS: readonly AddRounding[] = ["ort-x86", "ort-wasm"];
 export type U8S8Mode = "exact" | "ort-x86-u8s8-saturation";
 export const U8S8_MODES: readonly U8S8Mode[] = ["exact", "ort-x86-u8s8-saturation"];
 
+/**
+ * The quantization a convolution or fully connected layer's file stores, kept next to the float
+ * quotient ONNX Runtime's arithmetic bakes from it (`scale`, `requant.scale`), so that another
+ * target can derive its own arithmetic from the same numbers (src/import/onnx/to-graph.ts).
+ */
+export interface FileScales {
+  /** The input scale the node reads its input with (float32, as stored). */
+  inputScale: number;
+  /** Weight scales as stored: one per output channel, or a single per-tensor value. */
+  weightScale: Float32Array;
+  /** Weight zero points as stored (one, or one per output channel); the layer's weights have them subtracted. */
+  weightZeroPoint: Int32Array;
+  /** The weights' stored type. */
+  weightDtype: QDtype;
+  /** The output scale (float32, as stored). */
+  outputScale: number;
+  /** Gemm's alpha (1 for every other op): ORT multiplies the input scale by it. */
+  alpha: number;
+  /** What a folded Relu / Clip stood for (`relu` also for a QLinear output whose zero point is the type's minimum). */
+  activation: "none" | "relu" | "relu6" | "reluN1To1";
+}
+
 interface LayerBase {
   /** Unique layer name: the name of the ONNX node that computes it (or of its first node). */
   name: string;
@@ -67,6 +89,8 @@ export interface DepthwiseLayer extends LayerBase {
   out: QParams;
   /** A ReLU is part of the layer (its output is clamped at the real 0: zero point = qmin, or a folded Relu/Clip). */
   relu: boolean;
+  /** The file's own scales (absent for hand-built layers). */
+  fileScales?: FileScales;
 }
 
 export interface PointwiseLayer extends LayerBase {
@@ -75,6 +99,8 @@ export interface PointwiseLayer extends LayerBase {
   inZeroPoint: number;
   out: QParams;
   relu: boolean;
+  /** The file's own scales (absent for hand-built layers). */
+  fileScales?: FileScales;
 }
 
 /** Any other convolution (a standard KxK convolution such as a stem, grouped, strided 1x1, dilated). */
@@ -95,6 +121,8 @@ export interface ConvLayer extends LayerBase {
   scale: Float32Array;
   out: QParams;
   relu: boolean;
+  /** The file's own scales (absent for hand-built layers). */
+  fileScales?: FileScales;
 }
 
 /** QLinearAdd (com.microsoft), with numpy broadcasting. */
@@ -126,6 +154,8 @@ export interface FullyConnectedLayer extends LayerBase {
   /** Per output feature (or one value for all). */
   scale: Float32Array;
   out: QParams;
+  /** The file's own scales (absent for hand-built layers). */
+  fileScales?: FileScales;
 }
 
 /** Reshape / Flatten / Squeeze / Unsqueeze / Identity: same bytes in NCHW order, another shape. */

@@ -21,6 +21,7 @@ import { checkNetworkSizes } from "../network/limits.js";
 import type {
   AddLayer,
   ConvLayer,
+  FileScales,
   FullyConnectedLayer,
   GlobalAveragePoolLayer,
   Layer,
@@ -526,6 +527,31 @@ class Importer {
     return out;
   }
 
+  /** The scales and zero points the file stores for a weighted layer (read, never changed). */
+  private fileScales(
+    w: ConstTensor, sx: number, ws: ArrayLike<number>, wz: ArrayLike<number> | null, sy: number, alpha: number, relu: boolean, act: NodeProto | null,
+  ): FileScales {
+    return {
+      inputScale: sx,
+      weightScale: Float32Array.from(ws),
+      weightZeroPoint: wz ? Int32Array.from(wz) : new Int32Array(1),
+      weightDtype: qdtypeOf(w.dataType)!,
+      outputScale: sy,
+      alpha,
+      activation: this.foldedActivation(act, relu),
+    };
+  }
+
+  /** What a folded Relu / Clip stood for; a Clip whose bounds match no fused activation clamps at the output's range only. */
+  private foldedActivation(act: NodeProto | null, relu: boolean): FileScales["activation"] {
+    if (act && act.opType === "Clip") {
+      const [min, max] = this.clipBounds(act);
+      if (min === 0 && max === 6) return "relu6";
+      if (min === -1 && max === 1) return "reluN1To1";
+    }
+    return act?.opType === "Relu" || relu ? "relu" : "none";
+  }
+
   private biasOf(n: NodeProto, b: ConstTensor | null, count: number): Int32Array | null {
     if (!b) return null;
     if (b.dataType !== DataType.INT32) this.unsupported(n, `bias is ${dtypeName(b.dataType)}; int32 expected`);
@@ -547,6 +573,7 @@ class Importer {
     yq: QParams,
     output: string,
     relu: boolean,
+    act: NodeProto | null = null,
   ): void {
     const geo = this.convGeometry(n, x.shape, w.dims);
     if (xq.dtype !== yq.dtype) this.unsupported(n, `input is ${xq.dtype} but output is ${yq.dtype}; ONNX Runtime's QLinearConv needs both the same`);
@@ -554,6 +581,7 @@ class Importer {
     const weights = this.shiftedWeights(n, w, wZero, perRow);
     const scale = this.perChannelScales(n, xq.scale, wScale, yq.scale, geo.M);
     const b = this.biasOf(n, bias, geo.M);
+    const fileScales = this.fileScales(w, xq.scale, wScale, wZero, yq.scale, 1, relu, act);
     const [min, max] = yq.dtype === "int8" ? [-128, 127] : [0, 255];
     const requant: OnnxRequant = { scheme: "onnx", scale, outputZeroPoint: yq.zeroPoint, min, max };
     const name = this.nodeName(n);
@@ -562,14 +590,14 @@ class Importer {
     const noPad = geo.pad.top === 0 && geo.pad.left === 0 && geo.pad.bottom === 0 && geo.pad.right === 0;
     if (geo.group === geo.C && geo.M === geo.C && unit && geo.C > 1) {
       const op: DepthwiseOp = { kind: "depthwise", kernel: [geo.kh, geo.kw], stride: geo.stride, pad: geo.pad, weights, bias: b, requant };
-      this.layers.push({ ...base, kind: "depthwise", op, relu, inZeroPoint: xq.zeroPoint, out: yq });
+      this.layers.push({ ...base, kind: "depthwise", op, relu, inZeroPoint: xq.zeroPoint, out: yq, fileScales });
     } else if (geo.group === 1 && geo.kh === 1 && geo.kw === 1 && geo.stride[0] === 1 && geo.stride[1] === 1 && noPad) {
       const op: PointwiseOp = { kind: "pointwise", outChannels: geo.M, weights, bias: b, requant };
-      this.layers.push({ ...base, kind: "pointwise", op, relu, inZeroPoint: xq.zeroPoint, out: yq });
+      this.layers.push({ ...base, kind: "pointwise", op, relu, inZeroPoint: xq.zeroPoint, out: yq, fileScales });
     } else {
       const layer: ConvLayer = {
         ...base, kind: "conv", inChannels: geo.C, outChannels: geo.M, group: geo.group, kernel: [geo.kh, geo.kw],
-        stride: geo.stride, dilation: geo.dilation, pad: geo.pad, weights, bias: b, inZeroPoint: xq.zeroPoint, scale, out: yq, relu,
+        stride: geo.stride, dilation: geo.dilation, pad: geo.pad, weights, bias: b, inZeroPoint: xq.zeroPoint, scale, out: yq, relu, fileScales,
       };
       this.layers.push(layer);
     }
@@ -672,6 +700,7 @@ class Importer {
   private emitFc(
     n: NodeProto, nodes: string[], opType: string, a: ValueSpec, aq: QParams, b: ConstTensor, transB: boolean,
     bScale: ArrayLike<number>, bZero: ArrayLike<number> | null, c: ConstTensor | null, yq: QParams, output: string, alpha: number,
+    act: NodeProto | null = null,
   ): void {
     if (b.dims.length !== 2) this.unsupported(n, `B has shape [${b.dims.join(", ")}]; a 2-D constant matrix is expected`);
     if (aq.dtype !== yq.dtype) this.unsupported(n, "a and y must have the same type");
@@ -704,6 +733,7 @@ class Importer {
     const layer: FullyConnectedLayer = {
       kind: "fullyConnected", name: this.nodeName(n), nodes, opType, inputs: [a.name], output,
       rows: M, inFeatures: K, outFeatures: N, weights, bias, inZeroPoint: aq.zeroPoint, scale, out: yq,
+      fileScales: this.fileScales(b, aq.scale, bScale, bZero, yq.scale, alpha, false, act),
     };
     this.layers.push(layer);
     this.addValue(output, [...aDims.slice(0, -1), N], yq, n);
@@ -823,15 +853,7 @@ class Importer {
       }
       return;
     }
-    // Clip: min/max from inputs (opset >= 11) or attributes (opset 6).
-    let min = -Infinity;
-    let max = Infinity;
-    if (act.inputs.length > 1 || attr(act, "min") || attr(act, "max")) {
-      if (act.inputs[1]) min = this.constInput(act, 1, "min").data[0] as number;
-      else if (attr(act, "min")) min = attrFloat(act, "min", -Infinity);
-      if (act.inputs[2]) max = this.constInput(act, 2, "max").data[0] as number;
-      else if (attr(act, "max")) max = attrFloat(act, "max", Infinity);
-    }
+    const [min, max] = this.clipBounds(act);
     const lower = f32(q.scale * (qmin - q.zeroPoint));
     const upper = f32(q.scale * (qmax - q.zeroPoint));
     const eps = 2 ** -23;
@@ -841,6 +863,19 @@ class Importer {
         `Clip [${min}, ${max}] is narrower than the following QuantizeLinear's range [${lower}, ${upper}], so ONNX Runtime does not fold it and runs the producer in float`,
       );
     }
+  }
+
+  /** A Clip's bounds: from its inputs (opset >= 11) or attributes (opset 6). */
+  private clipBounds(act: NodeProto): [number, number] {
+    let min = -Infinity;
+    let max = Infinity;
+    if (act.inputs.length > 1 || attr(act, "min") || attr(act, "max")) {
+      if (act.inputs[1]) min = this.constInput(act, 1, "min").data[0] as number;
+      else if (attr(act, "min")) min = attrFloat(act, "min", -Infinity);
+      if (act.inputs[2]) max = this.constInput(act, 2, "max").data[0] as number;
+      else if (attr(act, "max")) max = attrFloat(act, "max", Infinity);
+    }
+    return [min, max];
   }
 
   /** A DequantizeLinear'd runtime input of a QDQ group. */
@@ -887,7 +922,7 @@ class Importer {
         if (b && b.q.dataType !== DataType.INT32) this.unsupported(n, `bias DequantizeLinear input is ${dtypeName(b.q.dataType)}; int32 expected`);
         if (b && b.zeroPoint && Array.from(b.zeroPoint).some((z) => z !== 0)) this.unsupported(n, "bias zero point must be 0");
         nodes.unshift(x.node, w.node, ...(b ? [b.node] : []));
-        this.emitConv(n, nodes, "Conv", x.v, x.q, w.q, w.scale, w.zeroPoint, b ? b.q : null, quant, output, relu);
+        this.emitConv(n, nodes, "Conv", x.v, x.q, w.q, w.scale, w.zeroPoint, b ? b.q : null, quant, output, relu, act);
         break;
       }
       case "Add": {
@@ -917,7 +952,7 @@ class Importer {
         if (c && c.q.dataType !== DataType.INT32) this.unsupported(n, `bias DequantizeLinear input is ${dtypeName(c.q.dataType)}; int32 expected`);
         nodes.unshift(a.node, b.node, ...(c ? [c.node] : []));
         const alpha = n.opType === "Gemm" ? attrFloat(n, "alpha", 1) : 1;
-        this.emitFc(n, nodes, n.opType, a.v, a.q, b.q, transB, b.scale, b.zeroPoint, c ? c.q : null, quant, output, alpha);
+        this.emitFc(n, nodes, n.opType, a.v, a.q, b.q, transB, b.scale, b.zeroPoint, c ? c.q : null, quant, output, alpha, act);
         break;
       }
       default:

@@ -1,7 +1,7 @@
-// A network imported into the format-neutral graph (today: TFLite files). `run` lowers the graph to
-// a target (once per target) and executes it; `lower` shows what a target made of each layer.
+// A network imported into the format-neutral graph: a TFLite file, or an ONNX model converted by
+// src/import/onnx/to-graph.ts. `run` lowers the graph to a target (once per target) and executes
+// it; `lower` shows what a target made of each layer.
 import type { DType, Graph, Quantization } from "../graph/types.js";
-import { numel } from "../graph/types.js";
 import { reference } from "../reference/index.js";
 import { defaultEngine } from "../runtime.js";
 import { lowerGraph, type Lowered, type TargetName } from "../targets/index.js";
@@ -12,6 +12,8 @@ import type { CheckOptions } from "../check/index.js";
 import type { NetworkReport } from "../report.js";
 import { gap8NntoolFindings, type ModelFinding } from "../targets/gap8-nntool/check.js";
 import { kernelLayers } from "./kernel-layers.js";
+import { bindGraphInputs, type GraphInput } from "./inputs.js";
+import { nchwShape, presentedNchw } from "./layout.js";
 import { runLowered, type GraphRunResult } from "./run.js";
 
 /** A graph input or output as the model declares it. */
@@ -20,7 +22,7 @@ export interface GraphValueSpec {
   /** Tensor index in the model. */
   index: number;
   dtype: DType;
-  /** The model's own shape (NHWC for TFLite). */
+  /** The model's own shape (NHWC for TFLite, NCHW for a model from ONNX). */
   shape: number[];
   /** Per-tensor quantization, or null for a float or raw integer tensor. */
   quant: { dtype: DType; scale: number; zeroPoint: number } | null;
@@ -45,8 +47,7 @@ export interface GraphCheck {
   notChecked: Array<{ layer: string; kind: string }>;
 }
 
-/** An input: the model's own bytes as a typed array of its dtype, or a record of those by input name. */
-export type GraphInput = TensorData | Record<string, TensorData>;
+export type { GraphInput };
 
 /** A layer as a target lowered it: the op and the integer constants the deployment carries. */
 export interface LoweredLayerInfo {
@@ -59,12 +60,10 @@ export interface LoweredLayerInfo {
   params: Record<string, unknown>;
 }
 
-const ARRAY_OF: Record<DType, string> = { int8: "Int8Array", uint8: "Uint8Array", int16: "Int16Array", int32: "Int32Array", int64: "BigInt64Array", float32: "Float32Array", bool: "Uint8Array" };
-
 function spec(graph: Graph, index: number): GraphValueSpec {
   const t = graph.tensors[index]!;
   const q = t.quant && t.quant.scale.length === 1 ? { dtype: t.dtype, scale: t.quant.scale[0]!, zeroPoint: t.quant.zeroPoint[0]! } : null;
-  return { name: t.name, index, dtype: t.dtype, shape: t.shape.slice(), quant: q, quantization: t.quant };
+  return { name: t.name, index, dtype: t.dtype, shape: presentedNchw(graph, t) ? nchwShape(t.shape) : t.shape.slice(), quant: q, quantization: t.quant };
 }
 
 export class GraphNetwork {
@@ -159,26 +158,6 @@ export class GraphNetwork {
 
   /** Checks and copies the caller's inputs (so later changes to them cannot reach the run). */
   private bindInputs(input: GraphInput): TensorData[] {
-    let byName: Record<string, unknown>;
-    if (ArrayBuffer.isView(input)) {
-      if (this.inputs.length !== 1) throw new TypeError(`the network has ${this.inputs.length} inputs (${this.inputs.map((i) => i.name).join(", ")}); pass a record by name`);
-      byName = { [this.inputs[0]!.name]: input };
-    } else if (typeof input === "object" && input !== null) {
-      byName = input as Record<string, unknown>;
-      for (const k of Object.keys(byName)) if (!this.inputs.some((i) => i.name === k)) throw new TypeError(`input "${k}" is not an input of the network (its inputs: ${this.inputs.map((i) => i.name).join(", ")})`);
-    } else {
-      throw new TypeError("input must be a typed array or a record of typed arrays by input name");
-    }
-    return this.inputs.map((s) => {
-      const v = byName[s.name];
-      const field = `input "${s.name}"`;
-      if (v === undefined) throw new TypeError(`${field} is missing`);
-      const want = ARRAY_OF[s.dtype];
-      if (!ArrayBuffer.isView(v) || (v as object).constructor.name !== want) throw new TypeError(`${field} is ${s.dtype} [${s.shape.join(", ")}]: pass a ${want} in the model's own layout`);
-      const arr = (v as TensorData).slice();
-      const n = numel(s.shape);
-      if (arr.length !== n) throw new RangeError(`${field} has ${arr.length} values; the model takes ${n} (shape [${s.shape.join(", ")}])`);
-      return arr;
-    });
+    return bindGraphInputs(this.graph, input);
   }
 }

@@ -4,12 +4,13 @@
 import { numel, type DType, type GraphTensor } from "../graph/types.js";
 import { allocFor, viewAs } from "../targets/tensors.js";
 import type { Lowered, RunContext, TensorData } from "../targets/types.js";
+import { nchwShape, nhwcToNchw, presentedNchw } from "./layout.js";
 
-/** A tensor a run produced, in the model's own layout and shape. */
+/** A tensor a run produced, in the model's own layout and shape (NCHW for a model from ONNX). */
 export interface GraphValue {
   name: string;
-  /** Tensor index in the model (TFLite subgraph 0). */
-  index: number;
+  /** Tensor index in the model (TFLite subgraph 0); absent for a model from ONNX, whose tensors go by name. */
+  index?: number;
   dtype: DType;
   shape: number[];
   data: TensorData;
@@ -78,7 +79,10 @@ function publicValue(lowered: Lowered, index: number, values: Array<TensorData |
   const data = values[index];
   if (!data) throw new Error(`internal: tensor ${index} ("${t.name}") was not computed`);
   if (data.length !== numel(f.shape)) throw new Error(`internal: tensor ${index} ("${t.name}") has ${data.length} values for shape [${f.shape.join(", ")}]`);
-  const v: GraphValue = { name: t.name, index, dtype: f.dtype, shape: f.shape.slice(), data: data.slice() };
+  const g = lowered.graph;
+  const nchw = presentedNchw(g, f);
+  const v: GraphValue = { name: t.name, dtype: f.dtype, shape: nchw ? nchwShape(f.shape) : f.shape.slice(), data: nchw ? nhwcToNchw(data, f.shape) : data.slice() };
+  if (g.format === "tflite") v.index = index;
   if (f.scale !== undefined) {
     v.scale = f.scale;
     v.zeroPoint = f.zeroPoint!;

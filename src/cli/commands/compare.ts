@@ -16,7 +16,7 @@ import { loadModelFile, type LoadedModel } from "../model-file.js";
 import type { Command } from "./index.js";
 
 const TFLITE_TARGETS: readonly TargetName[] = ["tflite-micro", "litert", "gap8-nntool", "onnxruntime"];
-/** An ONNX model runs as the ONNX network runner, which compares the two ONNX Runtime builds. */
+/** An ONNX model's default comparison: the two ONNX Runtime builds (every target can be named). */
 const ONNX_TARGETS: readonly TargetName[] = ["onnxruntime", "onnxruntime-wasm"];
 const DEFAULT_INPUTS = 4;
 /** Random inputs at most (each is held in memory for the whole comparison). */
@@ -60,9 +60,9 @@ function targetList(v: string | undefined): TargetName[] | undefined {
 
 /** Why a target cannot run the model, or null when it can. Lowering is where a target refuses one. */
 function refusal(net: LoadedModel, target: TargetName): string | null {
-  if (net instanceof Network) return ONNX_TARGETS.includes(target) ? null : `an ONNX model runs under ${ONNX_TARGETS.join(" and ")} only`;
   try {
-    net.lowerTo(target);
+    if (net instanceof Network) net.lower(target);
+    else net.lowerTo(target);
     return null;
   } catch (e) {
     if (e instanceof UnsupportedOpError) return e.message.split("\n")[0]!;
@@ -81,7 +81,7 @@ interface OutputValue {
 /** The outputs of one run under `target`, by output name. */
 function outputsUnder(net: LoadedModel, input: unknown, target: TargetName): Map<string, OutputValue> {
   if (net instanceof Network) {
-    const r = net.run(input as Parameters<Network["run"]>[0], { addRounding: target === "onnxruntime-wasm" ? "ort-wasm" : "ort-x86" });
+    const r = net.run(input as Parameters<Network["run"]>[0], { target });
     return new Map(net.outputs.map((o) => [o.name, r.outputs[o.name]!]));
   }
   const r = (net as GraphNetwork).run(input as Parameters<GraphNetwork["run"]>[0], { target });

@@ -7,6 +7,11 @@
 // `from_min_max`, `calculate_scale`; quantization/multiplicative/utils/scale.py `compute_scales`.)
 
 /** NumPy element type of a value: float32, float64, or an integer (int64 array or Python int). */
+import { roundHalfEven } from "../../network/arith.js";
+import { frexp } from "../../quant.js";
+
+/** `np.round` rounds half to even. */
+export { roundHalfEven };
 export type NpType = "f32" | "f64" | "int";
 
 /** A real number as NumPy holds it. */
@@ -51,32 +56,6 @@ export function abs(a: NpValue): NpValue {
   return { v: Math.abs(a.v), t: a.t };
 }
 
-/** Round half to even (`np.round`). */
-export function roundHalfEven(v: number): number {
-  const f = Math.floor(v);
-  const d = v - f;
-  if (d > 0.5) return f + 1;
-  if (d < 0.5) return f;
-  return f % 2 === 0 ? f : f + 1;
-}
-
-/** `math.frexp`: x = m * 2^e with m in [0.5, 1) (m = 0, e = 0 for x = 0). */
-export function frexp(x: number): { m: number; e: number } {
-  if (x === 0 || !Number.isFinite(x)) return { m: x, e: 0 };
-  let e = Math.ceil(Math.log2(Math.abs(x)));
-  let m = x / 2 ** e;
-  // log2 can be off by one near powers of two; fix the exponent so that 0.5 <= |m| < 1.
-  while (Math.abs(m) >= 1) {
-    e += 1;
-    m = x / 2 ** e;
-  }
-  while (Math.abs(m) < 0.5) {
-    e -= 1;
-    m = x / 2 ** e;
-  }
-  return { m, e };
-}
-
 /**
  * NNTool's 8-bit multiplier and shift for a real factor (`compute_scales`, README rule Q8): the
  * mantissa rounded to float32, then bits dropped while the multiplier overflows `maxBits`, the shift
@@ -86,7 +65,7 @@ export function frexp(x: number): { m: number; e: number } {
 export function computeScale(r: number, availableBits = 8): { S: number; N: number } {
   if (r === 1) return { S: 1, N: 0 };
   const maxBits = Math.min(8, availableBits);
-  const { m: m64, e } = frexp(r);
+  const [m64, e] = frexp(r);
   const m = Math.fround(m64);
   const maxVal = 2 ** maxBits;
   let bits = maxBits;
