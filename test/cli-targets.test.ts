@@ -143,7 +143,9 @@ describe.skipIf(missing)("dwpw compare", skipMeta(missing), () => {
       /^dwpw compare: only the reference tflite-micro can run .*keyword_scrambled_8bit\.tflite: litert: op \d+ \(SVDF\): LiteRT refuses/,
     );
     expectFailure(await dwpw(["compare", KEYWORD, "--reference", "litert"]), 1, /^dwpw compare: the reference litert cannot run .*: op \d+ \(SVDF\)/);
-    expectFailure(await dwpw(["compare", ONNX, "--targets", "onnxruntime,litert"]), 1, /^dwpw compare: only the reference onnxruntime can run .*: litert: an ONNX model runs under onnxruntime and onnxruntime-wasm only$/);
+    // An ONNX model runs under the TFLite-family targets too (converted); a uint8 one is refused by them.
+    const UINT8 = join(MODELS_DIR, "v1-uint8-same.qlinear.onnx");
+    expectFailure(await dwpw(["compare", UINT8, "--targets", "onnxruntime,tflite-micro"]), 1, /^dwpw compare: only the reference onnxruntime can run .*: tflite-micro: node "stem" \(QLinearConv\): .*uint8/);
   });
 
   it("--inputs DIR: one raw file per input; the no-person image gives TFLM's and LiteRT's own output bytes", async () => {
@@ -194,9 +196,11 @@ describe.skipIf(missing)("dwpw run --target", skipMeta(missing), () => {
     expect(jd.outputs[0]!.data).toEqual(tflm.output);
   });
 
-  it("a target that refuses the model says why; ONNX models take the ONNX Runtime targets only", async () => {
+  it("a target that refuses the model says why; ONNX models run under every target that takes their ops", async () => {
     expectFailure(await dwpw(["run", KEYWORD, "--target", "litert"]), 1, /^dwpw run: --target litert cannot run .*: op \d+ \(SVDF\): LiteRT refuses/);
-    expectFailure(await dwpw(["run", ONNX, "--target", "litert"]), 1, /^dwpw run: --target litert runs TFLite models; .* is an ONNX model \(its targets: onnxruntime, onnxruntime-wasm\)$/);
+    const converted = JSON.parse((await dwpw(["run", ONNX, "--target", "litert", "--json"])).stdout) as { target: string; format: string };
+    expect(converted).toMatchObject({ target: "litert", format: "onnx" });
+    expectFailure(await dwpw(["run", ONNX, "--target", "litert", "--add-rounding", "ort-x86"]), 1, /^dwpw run: --add-rounding applies to ONNX Runtime's targets; --target litert runs the converted graph$/);
     expectFailure(await dwpw(["run", ONNX, "--target", "onnxruntime-wasm", "--add-rounding", "ort-x86"]), 2, /^dwpw run: --target onnxruntime-wasm is --add-rounding ort-wasm; --add-rounding ort-x86 contradicts it$/);
     expectFailure(await dwpw(["run", PERSON, "--kernels", "dory-fused"]), 1, /^dwpw run: --kernels applies to ONNX models/);
     const wasm = JSON.parse((await dwpw(["run", ONNX, "--target", "onnxruntime-wasm", "--json"])).stdout) as { target: string; addRounding: string };

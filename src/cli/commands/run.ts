@@ -19,7 +19,7 @@ const ONNX_TARGETS: Record<string, AddRounding> = { onnxruntime: "ort-x86", "onn
 
 const FLAGS: Flag[] = [
   { name: "input", value: "FILE", help: "raw input bytes: each graph input in the model's layout (ONNX: NCHW, TFLite:\nNHWC) and dtype, little-endian, concatenated in graph order (default: a\nseeded random input); its size must be exactly what the model takes" },
-  { name: "target", value: "T", help: `the deployment whose arithmetic to run. TFLite:\n${TARGETS.join(" | ")}\n(default tflite-micro). ONNX: onnxruntime (default) | onnxruntime-wasm, the\nsame as --add-rounding ort-x86 / ort-wasm` },
+  { name: "target", value: "T", help: `the deployment whose arithmetic to run. TFLite:\n${TARGETS.join(" | ")}\n(default tflite-micro). ONNX: onnxruntime (default) | onnxruntime-wasm, the\nsame as --add-rounding ort-x86 / ort-wasm, or any other target (the model\nconverted to its arithmetic)` },
   { name: "output", value: "FILE", help: "write the graph outputs' raw bytes (concatenated in graph order)" },
   { name: "check", help: "also run every layer on the TypeScript reference and compare byte for byte\n(exit code 1 on any difference)" },
   { name: "engine", value: "E", help: "wasm | reference: where depthwise/pointwise layers run (default wasm)" },
@@ -68,8 +68,11 @@ function runModel(
   const t0 = performance.now();
   try {
     if (net instanceof Network) {
-      const addRounding = ONNX_TARGETS[o.target]!;
-      const r = net.run(input as Parameters<Network["run"]>[0], { engine: o.engine, layout: o.layout, blocks: o.blocks, layers: o.layers, addRounding, onLayer: (d, t, l) => bar.update(d, t, l.name) });
+      // ONNX Runtime's own targets keep the ONNX runner's options; the others run the converted graph.
+      const ort = ONNX_TARGETS[o.target];
+      const r = ort
+        ? net.run(input as Parameters<Network["run"]>[0], { engine: o.engine, layout: o.layout, blocks: o.blocks, layers: o.layers, addRounding: ort, onLayer: (d, t, l) => bar.update(d, t, l.name) })
+        : net.run(input as Parameters<Network["run"]>[0], { target: o.target as TargetName, engine: o.engine, layers: o.layers, onLayer: (d, t, l) => bar.update(d, t, l.name) });
       return { outputs: net.outputs.map((v) => r.outputs[v.name]!), layers: r.layers ?? null, blocks: r.blocks ?? null, ms: performance.now() - t0 };
     }
     const r = net.run(input, { target: o.target as TargetName, engine: o.engine, layers: o.layers, onLayer: (d, t) => bar.update(d, t, "") });
@@ -109,16 +112,18 @@ export const run: Command = {
       const given = ONNX_ONLY.filter((f) => args.has(f) || args.string(f) !== undefined);
       if (given.length) throw new ValueError(`${given.map((f) => `--${f}`).join(", ")} ${given.length === 1 ? "applies" : "apply"} to ONNX models; ${file} is a TFLite model`);
     } else if (targetFlag && ONNX_TARGETS[targetFlag] === undefined) {
-      throw new ValueError(`--target ${targetFlag} runs TFLite models; ${file} is an ONNX model (its targets: ${Object.keys(ONNX_TARGETS).join(", ")})`);
+      const ortOnly = ["add-rounding", "u8s8", "blocks"].filter((f) => args.has(f) || args.string(f) !== undefined);
+      if (ortOnly.length) throw new ValueError(`${ortOnly.map((f) => `--${f}`).join(", ")} ${ortOnly.length === 1 ? "applies" : "apply"} to ONNX Runtime's targets; --target ${targetFlag} runs the converted graph`);
     }
     // ONNX: the target the rounding of --add-rounding stands for, unless --target names one.
     const target: string = onnx
       ? (targetFlag ?? Object.keys(ONNX_TARGETS).find((t) => ONNX_TARGETS[t] === net.addRounding) ?? "onnxruntime")
       : (targetFlag ?? net.defaultTarget);
-    if (!onnx) {
+    if (!onnx || ONNX_TARGETS[target] === undefined) {
       // A target refuses a model it cannot run (an op, a dtype): say so in its terms, before any input is read.
       try {
-        net.lowerTo(target as TargetName);
+        if (onnx) net.lower(target as TargetName);
+        else net.lowerTo(target as TargetName);
       } catch (e) {
         throw new ValueError(`--target ${target} cannot run ${file}: ${errorMessage(e)}`);
       }
