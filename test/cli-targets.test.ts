@@ -4,46 +4,24 @@
 // included). The expected bytes come from the runtime dumps in ../shared, read at test time.
 //
 // The CLI runs as a child process from a private build of src/ (test/helpers/robustness.ts).
-import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ROOT, compiledPackage } from "./helpers/robustness.js";
+import { cliPath, runCli, type Run, expectFailure } from "./helpers/cli.js";
 import { MODELS_DIR } from "./helpers/models.js";
 import { SHARED, sharedMissing, skipMeta } from "./helpers/shared.js";
 
 let cli: string;
 let tmp: string;
 beforeAll(() => {
-  cli = join(compiledPackage(), "cli", "dwpw.js");
+  cli = cliPath();
   tmp = mkdtempSync(join(tmpdir(), "dwpw-cli-targets-"));
 }, 120_000);
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
-function dwpw(args: string[], timeout = 120_000): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { cwd: ROOT, timeout, encoding: "utf8", maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : null) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const dwpw = (args: string[], timeout?: number): Promise<Run> => runCli(cli, args, timeout);
 
-/** A failure: the exit code, nothing on stdout, the message as the first line of stderr, no stack. */
-function expectFailure(r: Run, code: 1 | 2, first: RegExp): void {
-  expect(r.code, r.stderr).toBe(code);
-  expect(r.stdout).toBe("");
-  expect(r.stderr.split("\n")[0]).toMatch(first);
-  expect(r.stderr).not.toMatch(/^\s+at\s/m);
-  if (code === 1) expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
-  else expect(r.stderr).toMatch(/\n\nusage: dwpw /);
-}
 
 const PERSON = `${SHARED}tflite/models/person_detect.tflite`;
 const SPEECH = `${SHARED}tflite/models/micro_speech_quantized.tflite`;

@@ -4,12 +4,12 @@
 // and `dwpw selftest --quick` (what `npm start` runs).
 //
 // The CLI runs as a child process from a private build of src/ (test/helpers/robustness.ts).
-import { execFile } from "node:child_process";
 import { copyFileSync, mkdtempSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ROOT, compiledPackage } from "./helpers/robustness.js";
+import { ROOT } from "./helpers/robustness.js";
+import { cliPath, runCli, type Run, expectFailure } from "./helpers/cli.js";
 import { MODELS_DIR } from "./helpers/models.js";
 import { SHARED, sharedMissing, skipMeta } from "./helpers/shared.js";
 import { DataType, attrInts, graph, model as onnxModel, node, tensor, valueInfo } from "../scripts/onnx/proto.mjs";
@@ -18,35 +18,13 @@ import { writeModel } from "../scripts/tflite/write-model.mjs";
 let cli: string;
 let tmp: string;
 beforeAll(() => {
-  cli = join(compiledPackage(), "cli", "dwpw.js");
+  cli = cliPath();
   tmp = mkdtempSync(join(tmpdir(), "dwpw-cli-"));
 }, 120_000);
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
-function dwpw(args: string[], timeout = 120_000): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { cwd: ROOT, timeout, encoding: "utf8", maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : null) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const dwpw = (args: string[], timeout?: number): Promise<Run> => runCli(cli, args, timeout);
 
-/** A failure: the exit code, nothing on stdout, and the message as the first line of stderr. */
-function expectFailure(r: Run, code: 1 | 2, first: RegExp): void {
-  expect(r.code, r.stderr).toBe(code);
-  expect(r.stdout).toBe("");
-  expect(r.stderr.split("\n")[0]).toMatch(first);
-  expect(r.stderr).not.toMatch(/^\s+at\s/m);
-  // Value errors are one line; usage errors add the usage text.
-  if (code === 1) expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
-  else expect(r.stderr).toMatch(/\n\nusage: dwpw /);
-}
 
 const model = (f: string) => join(MODELS_DIR, f);
 const V2 = model("v2-int8.qdq.onnx");

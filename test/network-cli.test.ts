@@ -1,12 +1,11 @@
 // `dwpw run`, `dwpw plan` and `dwpw check` on ONNX models, as child processes of a private build of
 // src/ (test/helpers/robustness.ts): outputs equal to ONNX Runtime's, the plan's totals equal to
 // `dwpw report`'s, the deployment check's findings, and clean one-line errors.
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ROOT, compiledPackage } from "./helpers/robustness.js";
+import { cliPath, runCli, type Run } from "./helpers/cli.js";
 import { decodeTensor, inflate, MODELS_DIR, smallFixtures } from "./helpers/models.js";
 import { fullV1 } from "../scripts/onnx/nets.mjs";
 import { qlinearModel } from "../scripts/onnx/netbuild.mjs";
@@ -14,24 +13,12 @@ import { qlinearModel } from "../scripts/onnx/netbuild.mjs";
 let cli: string;
 let tmp: string;
 beforeAll(() => {
-  cli = join(compiledPackage(), "cli", "dwpw.js");
+  cli = cliPath();
   tmp = mkdtempSync(join(tmpdir(), "dwpw-cli-"));
 }, 120_000);
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
-function dwpw(args: string[], timeout = 120_000): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { cwd: ROOT, timeout, encoding: "utf8", maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : null) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const dwpw = (args: string[], timeout?: number): Promise<Run> => runCli(cli, args, timeout);
 
 const model = (f: string) => join(MODELS_DIR, f);
 
