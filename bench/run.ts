@@ -5,8 +5,8 @@
 // over worker threads. Prints tables and writes bench/results.json.
 //
 // Options: --quick (fewer and shorter runs), --no-ref, --no-ort, --no-network, --no-general,
-// --no-tflite, --only general,tflite (just those sections: general convolution layers, the TFLite
-// whole network).
+// --no-tflite, --no-onnx, --only general,tflite,onnx (just those sections: general convolution
+// layers, the TFLite whole network, the ONNX whole networks).
 import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
@@ -23,6 +23,7 @@ import { median, time, timeRounds, type Entry, type Timing, type TimingOptions }
 import { rawKernel } from "./raw-kernel.js";
 import { generalLayers, placeGeneral } from "./general-layers.js";
 import { tfliteNetworkBench, type TfliteNetworkResult } from "./tflite-network.js";
+import { onnxNetworkBench, type OnnxNetworkResult } from "./onnx-network.js";
 import { init } from "../src/runtime.js";
 import { Rng } from "../src/rng.js";
 
@@ -37,6 +38,7 @@ const WITH_KERNELS = section("kernels", "--no-kernels");
 const WITH_NET = section("network", "--no-network");
 const WITH_GENERAL = section("general", "--no-general");
 const WITH_TFLITE = section("tflite", "--no-tflite");
+const WITH_ONNX = section("onnx", "--no-onnx");
 
 /** Rounds of interleaved runs per table row (see `timeRounds`): fast entries run `FAST_REPS` times a round. */
 const ROUNDS: TimingOptions = QUICK ? { warmup: 2, warmupMs: 100, minRuns: 3, minMs: 300 } : { warmup: 3, warmupMs: 300, minRuns: 9, minMs: 2500, maxRuns: 60 };
@@ -296,6 +298,15 @@ async function main(): Promise<void> {
   }
   const loadEnd = loadAverage();
 
+  // ---- The ONNX path, whole networks -----------------------------------------------------------
+  let onnx: OnnxNetworkResult | null = null;
+  const onnxLoadStart = loadAverage();
+  if (WITH_ONNX) {
+    await init();
+    onnx = await onnxNetworkBench(QUICK ? { warmup: 2, warmupMs: 300, minRuns: 4, minMs: 1000 } : { warmup: 3, warmupMs: 1000, minRuns: 15, minMs: 8000, maxRuns: 60 }, log, WITH_ORT);
+  }
+  const onnxLoadEnd = loadAverage();
+
   // ---- Print ----------------------------------------------------------------------------------
   const out: string[] = [];
   out.push(`dwpw benchmark (${meta.cpu}, ${meta.cores} cores, Node ${meta.node}, onnxruntime-web ${meta.onnxruntimeWeb}; ${started})`);
@@ -376,6 +387,31 @@ async function main(): Promise<void> {
     }
     for (const s of tflite.skipped) out.push(`skipped: ${s}`);
   }
+  if (onnx) {
+    out.push("");
+    out.push("The ONNX path: quantized MobileNets 1.0-224 (QLinear form, scripts/make-models.mjs --full), one image, one thread, float input;");
+    out.push("the entries of a model interleaved round by round. dwpw = loadOnnx(...).run(x) (ONNX Runtime's x86 arithmetic, bit-exact);");
+    out.push(`blocks = run(x, { blocks: true }) (the GAP8 scratchpad model). Load average ${onnxLoadStart} before, ${onnxLoadEnd} after (${meta.cores} cores).`);
+    const names = ["dwpw", "dwpw blocks", "onnxruntime-node", "onnxruntime-web"];
+    out.push(table(
+      ["model", "dtype", ...names.map((n) => `${n} ms`), "CPU ms dwpw / node / web", "GMAC/s", "node/dwpw", "web/dwpw", "blocks/plain", "same bytes as node"],
+      onnx.rows.map((r) => {
+        const t = (n: string) => r.timings[n] ?? null;
+        const d = t("dwpw")!;
+        return [
+          r.model, r.dtype, ...names.map((n) => fmtMs(t(n))), [d, t("onnxruntime-node"), t("onnxruntime-web")].map((x) => (x ? x.cpu.toFixed(1) : "-")).join(" / "),
+          gmacs(r.macs, d.ms).toFixed(1), fmtX(t("onnxruntime-node") ? t("onnxruntime-node")!.ms / d.ms : null), fmtX(t("onnxruntime-web") ? t("onnxruntime-web")!.ms / d.ms : null),
+          fmtX(t("dwpw blocks")!.ms / d.ms), r.sameAsOrtNode === null ? "-" : r.sameAsOrtNode ? "yes" : "NO",
+        ];
+      }),
+    ));
+    for (const r of onnx.rows) {
+      out.push("");
+      out.push(`Where the time goes, dwpw onnx, ${r.model} ${r.dtype} (each layer timed, median over runs; wall ms):`);
+      out.push(table(["layer kind", "layers", "ms", "share"], r.breakdown.map((b) => [b.kind, b.layers, b.ms.toFixed(2), (b.share * 100).toFixed(1) + "%"])));
+    }
+    for (const s of onnx.skipped) out.push(`skipped: ${s}`);
+  }
   console.log(out.join("\n"));
 
   const results = {
@@ -419,6 +455,14 @@ async function main(): Promise<void> {
       model: tflite.model, macs: tflite.macs, loadAverage: { before: loadStart, after: loadEnd }, sameBytes: tflite.sameBytes, skipped: tflite.skipped,
       timings: Object.fromEntries(Object.entries(tflite.timings).map(([k, t]) => [k, { ms: r3(t.ms), minMs: r3(t.min), cpuMs: r3(t.cpu), runs: t.runs }])),
       breakdown: Object.fromEntries(Object.entries(tflite.breakdown).map(([k, rows]) => [k, rows.map((r) => ({ ...r, ms: r3(r.ms), share: r3(r.share) }))])),
+    },
+    onnxNetwork: onnx && {
+      loadAverage: { before: onnxLoadStart, after: onnxLoadEnd }, skipped: onnx.skipped,
+      rows: onnx.rows.map((r) => ({
+        model: r.model, dtype: r.dtype, macs: r.macs, sameAsOrtNode: r.sameAsOrtNode,
+        timings: Object.fromEntries(Object.entries(r.timings).map(([k, t]) => [k, { ms: r3(t.ms), minMs: r3(t.min), cpuMs: r3(t.cpu), runs: t.runs }])),
+        breakdown: r.breakdown.map((b) => ({ ...b, ms: r3(b.ms), share: r3(b.share) })),
+      })),
     },
   };
   const file = new URL("../../../bench/results.json", import.meta.url);

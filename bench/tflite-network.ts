@@ -15,6 +15,8 @@ import { runLowered } from "../src/runner/run.js";
 import type { Lowered, RunContext, TargetName } from "../src/targets/types.js";
 import { Rng } from "../src/rng.js";
 import { timeRounds, type Entry, type Timing, type TimingOptions } from "./timing.js";
+import { onnxLayerCounts, onnxLayerTimes } from "./onnx-network.js";
+import type { Network } from "../src/network/index.js";
 
 const ROOT = new URL("../../../", import.meta.url);
 export const TFLITE_V2 = new URL("build/models/mobilenet_v2_1.0_224_int8.tflite", ROOT);
@@ -106,12 +108,14 @@ export async function tfliteNetworkBench(o: TimingOptions, log: (m: string) => v
   const noGeneral: RunContext = { conv: wasmCtx.conv };
   entries.push({ name: "dwpw tflite tflite-micro, general layers in TypeScript", fn: () => runLowered(lowered["tflite-micro"]!, [x.slice()], { ctx: noGeneral }) });
   let releaseOrt: (() => Promise<void>) | null = null;
+  let onnxNet: Network | null = null;
+  const fx = new Float32Array(3 * 224 * 224);
   if (existsSync(ONNX_V2)) {
     const bytes = new Uint8Array(readFileSync(ONNX_V2));
-    const fx = new Float32Array(3 * 224 * 224);
     for (let i = 0; i < fx.length; i++) fx[i] = rng.range(-1, 1);
-    const onnxNet = loadOnnx(bytes);
-    entries.push({ name: "dwpw onnx (onnxruntime arithmetic)", fn: () => onnxNet.run(fx) });
+    const net = loadOnnx(bytes);
+    onnxNet = net;
+    entries.push({ name: "dwpw onnx (onnxruntime arithmetic)", fn: () => net.run(fx) });
     try {
       const ortNode = createRequire(import.meta.url)("onnxruntime-node") as typeof import("onnxruntime-node");
       const session = await ortNode.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: "sequential", graphOptimizationLevel: "all" });
@@ -130,18 +134,22 @@ export async function tfliteNetworkBench(o: TimingOptions, log: (m: string) => v
 
   // Where the time goes: each layer timed, the runs interleaved between the targets.
   const runs = Math.max(5, Math.min(15, o.minRuns ?? 7));
-  const perRun = new Map<string, Array<Map<string, number>>>(targets.map((t) => [t, []]));
+  const ONNX_KEY = "dwpw onnx (onnxruntime arithmetic)";
+  const keys = onnxNet ? [...targets, ONNX_KEY] : targets;
+  const perRun = new Map<string, Array<Map<string, number>>>(keys.map((t) => [t, []]));
   for (let r = 0; r < runs + 2; r++) {
-    for (const t of targets) {
+    for (const t of keys) {
       const acc = new Map<string, number>();
-      timedRun(lowered[t]!, x, wasmCtx, acc);
+      if (t === ONNX_KEY) onnxLayerTimes(onnxNet!, fx, acc);
+      else timedRun(lowered[t]!, x, wasmCtx, acc);
       if (r >= 2) perRun.get(t)!.push(acc);
     }
   }
   const breakdown: TfliteNetworkResult["breakdown"] = {};
-  for (const t of targets) {
-    const counts = new Map<string, number>();
-    for (const layer of lowered[t]!.layers) counts.set(kindOf(layer), (counts.get(kindOf(layer)) ?? 0) + 1);
+  for (const t of keys) {
+    let counts = new Map<string, number>();
+    if (t === ONNX_KEY) counts = onnxLayerCounts(onnxNet!);
+    else for (const layer of lowered[t]!.layers) counts.set(kindOf(layer), (counts.get(kindOf(layer)) ?? 0) + 1);
     const rows = [...counts.keys()].map((kind) => {
       const xs = perRun.get(t)!.map((m) => m.get(kind) ?? 0).sort((p, q) => p - q);
       return { kind, layers: counts.get(kind)!, ms: xs[xs.length >> 1]!, share: 0 };

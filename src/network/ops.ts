@@ -13,6 +13,7 @@ import {
   requantOnnx,
   type AddParams,
 } from "./arith.js";
+import type { Layout } from "../types.js";
 import type { AddLayer, AddRounding, ConvLayer, FullyConnectedLayer, GlobalAveragePoolLayer, QDtype, QParams } from "./types.js";
 
 export type QData = Int8Array | Uint8Array;
@@ -306,4 +307,288 @@ export function fullyConnectedU8S8(x: QData, l: FullyConnectedLayer): QData {
     }
   }
   return y;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The same ops on activations as the runner keeps them: a 4-D value in the run's layout (HWC or
+// CHW, batch 1), any other value row-major. Nothing is transposed between layers; a value changes
+// order only where a reshape or a fully connected layer reads a 4-D tensor in ONNX's NCHW order.
+
+/** Strides of a value's logical (ONNX) dimensions in its stored bytes. */
+export function storedStrides(shape: readonly number[], layout: Layout): number[] {
+  if (shape.length === 4 && layout === "HWC") {
+    const [, C, H, W] = shape as [number, number, number, number];
+    return [C * H * W, 1, W * C, C];
+  }
+  return rowMajorStrides(shape);
+}
+
+export function rowMajorStrides(shape: readonly number[]): number[] {
+  const st = new Array<number>(shape.length).fill(1);
+  for (let i = shape.length - 2; i >= 0; i--) st[i] = st[i + 1]! * shape[i + 1]!;
+  return st;
+}
+
+/** Whether a value's stored bytes are in row-major (NCHW) order. */
+export function storedRowMajor(shape: readonly number[], layout: Layout): boolean {
+  return shape.length !== 4 || layout === "CHW" || shape[1] === 1 || shape[2]! * shape[3]! === 1;
+}
+
+/**
+ * Copies a tensor of logical `shape` element by element: the element at index `i` goes from
+ * `src[i . srcStrides]` to `dst[i . dstStrides]`.
+ */
+export function stridedCopy(src: QData, srcStrides: readonly number[], dst: QData, dstStrides: readonly number[], shape: readonly number[]): void {
+  const rank = shape.length;
+  if (rank === 0) {
+    dst[0] = src[0]!;
+    return;
+  }
+  const inner = shape[rank - 1]!;
+  const si = srcStrides[rank - 1]!, di = dstStrides[rank - 1]!;
+  const outer = shape.slice(0, -1);
+  const rows = outer.reduce((a, b) => a * b, 1);
+  const idx = new Array<number>(rank - 1).fill(0);
+  let so = 0, dOff = 0;
+  for (let r = 0; r < rows; r++) {
+    for (let k = 0, s = so, d = dOff; k < inner; k++, s += si, d += di) dst[d] = src[s]!;
+    for (let d = rank - 2; d >= 0; d--) {
+      idx[d]!++;
+      so += srcStrides[d]!;
+      dOff += dstStrides[d]!;
+      if (idx[d]! < outer[d]!) break;
+      so -= srcStrides[d]! * outer[d]!;
+      dOff -= dstStrides[d]! * outer[d]!;
+      idx[d] = 0;
+    }
+  }
+}
+
+/** The row-major (NCHW) bytes of a stored value: `x` itself when already in that order, else copied into `scratch`. */
+export function rowMajorOf(x: QData, shape: readonly number[], layout: Layout, scratch: QData): QData {
+  if (storedRowMajor(shape, layout)) return x;
+  stridedCopy(x, storedStrides(shape, layout), scratch, rowMajorStrides(shape), shape);
+  return scratch;
+}
+
+/** Stores row-major (NCHW) bytes `x` of a value of `shape` into `out` in the value's stored order. */
+export function storeRowMajor(x: QData, shape: readonly number[], layout: Layout, out: QData): void {
+  if (storedRowMajor(shape, layout)) {
+    if (x !== out) out.set(x as never);
+    return;
+  }
+  stridedCopy(x, rowMajorStrides(shape), out, storedStrides(shape, layout), shape);
+}
+
+/**
+ * Reshape (same elements in row-major order, another shape) from the stored bytes of `x` to those
+ * of `y`. The caller aliases the two when `reshapeAliases` says their bytes are the same.
+ */
+export function reshapeStored(x: QData, xShape: readonly number[], y: QData, yShape: readonly number[], layout: Layout): void {
+  if (storedRowMajor(yShape, layout)) {
+    // Gather straight into the output (the usual case: a 4-D tensor flattened before a Gemm).
+    stridedCopy(x, storedStrides(xShape, layout), y, rowMajorStrides(xShape), xShape);
+    return;
+  }
+  const rows = storedRowMajor(xShape, layout) ? x : rowMajorOf(x, xShape, layout, x.slice());
+  storeRowMajor(rows, yShape, layout, y);
+}
+
+/** Whether a reshape from `xShape` to `yShape` leaves the stored bytes as they are. */
+export function reshapeAliases(xShape: readonly number[], yShape: readonly number[], layout: Layout): boolean {
+  if (storedRowMajor(xShape, layout) && storedRowMajor(yShape, layout)) return true;
+  return xShape.length === 4 && yShape.length === 4 && xShape.every((d, i) => d === yShape[i]);
+}
+
+/** Which of ONNX Runtime's QLinearAdd formulas applies (see arith.ts). */
+export type AddMode = "x86" | "x86-scalar-a" | "wasm";
+
+/** QLinearAdd over stored values: the output dense in its stored order, each input read through its strides. */
+export interface AddPlan {
+  mode: AddMode;
+  n: number;
+  rows: number;
+  inner: number;
+  offA: Int32Array;
+  offB: Int32Array;
+  strideA: number;
+  strideB: number;
+}
+
+export function addMode(aShape: number[], bShape: number[], outShape: number[], rounding: AddRounding): AddMode {
+  if (rounding !== "ort-x86") return "wasm";
+  // ORT's kernel sees an input as a scalar when it has a single element over the whole op or over
+  // each broadcast span; a scalar A changes the order of the x86 kernel's fused multiply-adds.
+  // (A single-element B gives the general formula; MLAS checks A first.)
+  return numelOf(aShape) === 1 || spanScalar(aShape, outShape) ? "x86-scalar-a" : "x86";
+}
+
+function numelOf(s: readonly number[]): number {
+  return s.reduce((a, b) => a * b, 1);
+}
+
+/** The plan of a QLinearAdd on stored values (independent of the data: made once per network and layout). */
+export function addPlan(aShape: number[], bShape: number[], outShape: number[], layout: Layout, mode: AddMode): AddPlan {
+  const rank = outShape.length;
+  const along = (shape: number[]) => {
+    const st = storedStrides(shape, layout);
+    const lead = rank - shape.length;
+    return outShape.map((o, d) => (d < lead || shape[d - lead] === 1 ? 0 : st[d - lead]!));
+  };
+  const sa = along(aShape), sb = along(bShape);
+  // Walk the output in its stored order: N, H, W, C for a 4-D value in HWC.
+  const perm = rank === 4 && layout === "HWC" ? [0, 2, 3, 1] : outShape.map((_, i) => i);
+  let dims: number[] = [], pa: number[] = [], pb: number[] = [];
+  for (const d of perm) {
+    if (outShape[d] === 1) continue;
+    dims.push(outShape[d]!);
+    pa.push(sa[d]!);
+    pb.push(sb[d]!);
+  }
+  // Merge dimensions both inputs walk contiguously.
+  for (let k = dims.length - 2; k >= 0; k--) {
+    const e = dims[k + 1]!;
+    if (pa[k] === pa[k + 1]! * e && pb[k] === pb[k + 1]! * e) {
+      dims[k] = dims[k]! * e;
+      pa[k] = pa[k + 1]!;
+      pb[k] = pb[k + 1]!;
+      dims.splice(k + 1, 1);
+      pa.splice(k + 1, 1);
+      pb.splice(k + 1, 1);
+    }
+  }
+  if (dims.length === 0) {
+    dims = [1];
+    pa = [0];
+    pb = [0];
+  }
+  const r = dims.length;
+  const inner = dims[r - 1]!;
+  const n = numelOf(outShape);
+  const rows = n / inner;
+  const offA = new Int32Array(rows), offB = new Int32Array(rows);
+  const idx = new Array<number>(r - 1).fill(0);
+  let oa = 0, ob = 0;
+  for (let row = 0; row < rows; row++) {
+    offA[row] = oa;
+    offB[row] = ob;
+    for (let d = r - 2; d >= 0; d--) {
+      idx[d]!++;
+      oa += pa[d]!;
+      ob += pb[d]!;
+      if (idx[d]! < dims[d]!) break;
+      oa -= pa[d]! * dims[d]!;
+      ob -= pb[d]! * dims[d]!;
+      idx[d] = 0;
+    }
+  }
+  return { mode, n, rows, inner, offA, offB, strideA: pa[r - 1]!, strideB: pb[r - 1]! };
+}
+
+/** One QLinearAdd output of the raw input values `a`, `b` under `mode`. */
+export function addFunction(l: AddLayer, mode: AddMode): (a: number, b: number) => number {
+  const [lo, hi] = qRange(l.out.dtype);
+  const p: AddParams = { sa: l.a.scale, za: l.a.zeroPoint, sb: l.b.scale, zb: l.b.zeroPoint, sc: l.out.scale, zc: l.out.zeroPoint, lo, hi };
+  if (mode === "wasm") return (a, b) => addWasm(a, b, p);
+  const { rA, rB, fixed } = addX86Constants(p);
+  return mode === "x86" ? (a, b) => addX86(a, b, rA, rB, fixed, lo, hi) : (a, b) => addX86ScalarA(a, b, rA, rB, fixed, lo, hi);
+}
+
+/**
+ * The output byte of every pair of input bytes (index `aByte << 8 | bByte`): the arithmetic
+ * depends on the two inputs only, so a layer is one lookup per output.
+ */
+export function addTable(f: (a: number, b: number) => number, aSigned: boolean, bSigned: boolean): Uint8Array {
+  const t = new Uint8Array(65536);
+  for (let x = 0; x < 256; x++) {
+    const a = aSigned ? (x << 24) >> 24 : x;
+    for (let y = 0; y < 256; y++) t[(x << 8) | y] = f(a, bSigned ? (y << 24) >> 24 : y) & 0xff;
+  }
+  return t;
+}
+
+/** QLinearAdd through a pair table: bytes in, bytes out. */
+export function addByTable(table: Uint8Array, p: AddPlan, a: Uint8Array, b: Uint8Array, out: Uint8Array): void {
+  const { rows, inner, offA, offB, strideA, strideB } = p;
+  if (rows === 1 && strideA === 1 && strideB === 1) {
+    for (let k = 0; k < inner; k++) out[k] = table[(a[k]! << 8) | b[k]!]!;
+    return;
+  }
+  let k = 0;
+  for (let r = 0; r < rows; r++) {
+    let ia = offA[r]!, ib = offB[r]!;
+    for (let c = 0; c < inner; c++, ia += strideA, ib += strideB) out[k++] = table[(a[ia]! << 8) | b[ib]!]!;
+  }
+}
+
+/** QLinearAdd computed output by output (a layer too small to pay for its table yet). */
+export function addDirect(f: (a: number, b: number) => number, p: AddPlan, a: QData, b: QData, out: QData): void {
+  const { rows, inner, offA, offB, strideA, strideB } = p;
+  let k = 0;
+  for (let r = 0; r < rows; r++) {
+    let ia = offA[r]!, ib = offB[r]!;
+    for (let c = 0; c < inner; c++, ia += strideA, ib += strideB) out[k++] = f(a[ia]!, b[ib]!);
+  }
+}
+
+/** QLinearGlobalAveragePool of a stored [1, C, H, W] value; the output's C bytes are the same in either layout. */
+export function globalAveragePoolStored(x: QData, C: number, HW: number, layout: Layout, l: GlobalAveragePoolLayer, acc: Int32Array, out: QData): void {
+  if (layout === "CHW") {
+    out.set(globalAveragePoolNchw(x, C, HW, l) as never);
+    return;
+  }
+  const scale = gapScale(l.in.scale, l.out.scale, HW);
+  const [lo, hi] = qRange(l.out.dtype);
+  acc.fill(Math.imul(-l.in.zeroPoint, HW), 0, C);
+  for (let p = 0, i = 0; p < HW; p++) for (let c = 0; c < C; c++, i++) acc[c] = (acc[c]! + x[i]!) | 0;
+  for (let c = 0; c < C; c++) out[c] = requantOnnx(acc[c]!, scale, l.out.zeroPoint, lo, hi);
+}
+
+/** QuantizeLinear of row-major float32 `x` into a value stored in `layout`. */
+export function quantizeStored(x: Float32Array, shape: readonly number[], q: QParams, layout: Layout, out: QData): void {
+  const [lo, hi] = qRange(q.dtype);
+  const { scale, zeroPoint: zp } = q;
+  const HW = shape.length === 4 ? shape[2]! * shape[3]! : x.length;
+  const C = x.length / HW;
+  // Element i of channel c goes to `c * cStride + i * pStride`.
+  const [cStride, pStride] = storedRowMajor(shape, layout) ? [HW, 1] : [1, C];
+  const vlo = lo - zp, vhi = hi - zp;
+  for (let c = 0; c < C; c++) {
+    for (let p = 0, i = c * HW, o = c * cStride; p < HW; p++, i++, o += pStride) {
+      // `quantizeValue`, inlined: float32 quotient, clamp (NaN takes the low bound), then round half
+      // to even by adding and subtracting 1.5 * 2^52 (exact: |v| <= 255).
+      let v = Math.fround(x[i]! / scale);
+      if (!(v >= vlo)) v = vlo;
+      else if (v > vhi) v = vhi;
+      out[o] = v + 6755399441055744 - 6755399441055744 + zp;
+    }
+  }
+}
+
+/** DequantizeLinear of a stored value to row-major float32. */
+export function dequantizeStored(x: QData, shape: readonly number[], q: QParams, layout: Layout): Float32Array {
+  const y = new Float32Array(x.length);
+  if (storedRowMajor(shape, layout)) {
+    for (let i = 0; i < x.length; i++) y[i] = dequantizeValue(x[i]!, q.scale, q.zeroPoint);
+    return y;
+  }
+  const [, C, H, W] = shape as [number, number, number, number];
+  const HW = H * W;
+  for (let c = 0; c < C; c++) for (let p = 0, i = c * HW; p < HW; p++, i++) y[i] = dequantizeValue(x[p * C + c]!, q.scale, q.zeroPoint);
+  return y;
+}
+
+/** A standard convolution layer's weights `[Cout][Cin/group][kh][kw]` as the general kernel reads them, `[Cout][kh][kw][Cin/group]`. */
+export function weightsOhwi(l: ConvLayer): Int8Array {
+  const [kh, kw] = l.kernel;
+  const cinG = l.inChannels / l.group;
+  const out = new Int8Array(l.weights.length);
+  for (let co = 0; co < l.outChannels; co++) {
+    for (let ci = 0; ci < cinG; ci++) {
+      for (let ky = 0; ky < kh; ky++) {
+        for (let kx = 0; kx < kw; kx++) out[((co * kh + ky) * kw + kx) * cinG + ci] = l.weights[((co * cinG + ci) * kh + ky) * kw + kx]!;
+      }
+    }
+  }
+  return out;
 }
