@@ -2,8 +2,7 @@
 //
 // The kernels accumulate into small int32 blocks and hand them here, so each scheme is written once
 // and shared by depthwise and pointwise, by every layout and by every tile of the scratchpad model.
-// The parameters come in a header of i32 words written by the host (see `src/wasm/params.ts`, which
-// must agree with the offsets below).
+// The parameters come in a header of i32 words written by the host (see `src/wasm/params.ts`).
 //
 // A kernel calls `prepareRequant` once, then `requantPixels` (accumulators channel-fastest: SIMD
 // over channels, per-channel parameters as vectors) or `requantChannels` (pixel-fastest: SIMD over
@@ -13,32 +12,18 @@
 // arrays directly and gives the same bytes.
 
 import { roundUp } from "./pack";
+import { CHANNELS_ANY, CHANNELS_WIDE, PIXELS_ANY, PIXELS_WIDE } from "./generated/dispatch";
+import {
+  GAP_SQ8, H_ACT_NORM, H_ACT_SCALE, H_BIAS, H_MAX, H_MIN, H_MULT, H_OUT_ZP, H_PA, H_PB, H_RELU, H_SCHEME, H_SHIFT,
+  ONNX, ONNX_FAST, PULP_BN, PULP_QUANT, PULP_SHIFT, TFLITE_DOUBLE, TFLITE_SINGLE,
+} from "./generated/interface";
 
-/** Scheme ids, shared with the host. */
-export const TFLITE_DOUBLE = 0;
-export const TFLITE_SINGLE = 1;
-export const ONNX = 2;
-export const PULP_BN = 3;
-export const PULP_QUANT = 4;
-export const PULP_SHIFT = 5;
-export const GAP_SQ8 = 6;
-/** ONNX when no accumulator of the call can leave the float rounding's range: see `onnxFastV`. */
-const ONNX_FAST = 7;
-
-// Header word offsets (bytes). Per-channel arrays are pointers so a tile can address a channel range.
-const H_SCHEME = 0;
-const H_OUT_ZP = 4;
-const H_MIN = 8;
-const H_MAX = 12;
-const H_SHIFT = 16; // pulp-*: the right shift d
-const H_MULT = 20; // pulp-quant: int16 multiplier
-const H_RELU = 24; // gap-sq8
-const H_ACT_SCALE = 28; // gap-sq8
-const H_ACT_NORM = 32; // gap-sq8
-/** int32 bias per output channel (gap-sq8: already shifted by biasNorm), or 0 for none. */
-export const H_BIAS = 36;
-const H_PA = 40; // tflite: multiplier i32[]; onnx: scale f32[]; pulp-bn: k i32[]; gap-sq8: scale u8[]
-const H_PB = 44; // tflite: shift i32[]; pulp-bn: lambda i32[]; gap-sq8: norm u8[]
+// The kernel ids (TFLITE_DOUBLE, ...) and the header's word offsets (H_*) are generated with the
+// host's copy from one declaration (scripts/gen-interface.mjs). Per-channel arrays in the header
+// are pointers so a tile can address a channel range: H_PA is tflite's multiplier i32[], onnx's
+// scale f32[], pulp-bn's k i32[], gap-sq8's scale u8[]; H_PB tflite's shift i32[], pulp-bn's
+// lambda i32[], gap-sq8's norm u8[]. ONNX_FAST is ONNX when no accumulator of the call can leave
+// the float rounding's range (see `onnxFastV`): the kernels choose it, the host never writes it.
 
 /** Planes of the derived parameter table (i32 each, one entry per channel). */
 const PLANES = 6;
@@ -438,7 +423,7 @@ const MAGIC: f32 = 12582912.0;
  * is one plain vector store. The partial-store code of the other case, inside the loop, makes V8
  * compile the whole loop about half as fast.
  */
-@inline function pixelsLoop(scheme: i32, wide: bool, acc: usize, accStride: i32, n: i32, t0: usize, cn: i32, d0: usize, pxStride: i32, chStride: i32): void {
+@inline export function pixelsLoop(scheme: i32, wide: bool, acc: usize, accStride: i32, n: i32, t0: usize, cn: i32, d0: usize, pxStride: i32, chStride: i32): void {
   // Every scalar a scheme may need, as the vectors prepareRequant made (unused ones fold away).
   const k = gSplats;
   const zp = v128.load(k, K_ZP), lo = v128.load(k, K_LO), hi = v128.load(k, K_HI);
@@ -500,7 +485,7 @@ const MAGIC: f32 = 12582912.0;
  * literal): pixels are contiguous, so every vector is one plain store, the last partial one into
  * a temporary whose bytes are copied after the loop (see `pixelsLoop` for why).
  */
-@inline function channelsLoop(
+@inline export function channelsLoop(
   scheme: i32, wide: bool, acc: usize, accStride: i32, accRow: i32, rows: i32, n: i32, c0: i32, cn: i32, dst: usize, dstRow: i32, pxStride: i32, chStride: i32,
 ): void {
   // Every scalar a scheme may need, as the vectors prepareRequant made (unused ones fold away).
@@ -578,62 +563,8 @@ export function requantPixels(acc: usize, accStride: i32, n: i32, c0: i32, cn: i
   }
 }
 
-// The loops, one function per scheme and shape, called through tables indexed by scheme id.
-// Inlined side by side into one function, binaryen's code folding merged the identical tails of
-// several schemes' loops and the scheme became a variable again, tested inside the inner loop
-// (pulp-shift, the simplest scheme, ran slower than pulp-bn). The scalar build never calls them.
-type PixelsFn = (acc: usize, accStride: i32, n: i32, t0: usize, cn: i32, d0: usize, pxStride: i32, chStride: i32) => void;
-type ChannelsFn = (acc: usize, accStride: i32, accRow: i32, rows: i32, n: i32, c0: i32, cn: i32, dst: usize, dstRow: i32, pxStride: i32, chStride: i32) => void;
-
-function pixelsWideTfliteDouble(a: usize, s: i32, n: i32, t: usize, cn: i32, d: usize, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) pixelsLoop(TFLITE_DOUBLE, true, a, s, n, t, cn, d, px, 1); }
-function pixelsWideTfliteSingle(a: usize, s: i32, n: i32, t: usize, cn: i32, d: usize, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) pixelsLoop(TFLITE_SINGLE, true, a, s, n, t, cn, d, px, 1); }
-function pixelsWideOnnx(a: usize, s: i32, n: i32, t: usize, cn: i32, d: usize, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) pixelsLoop(ONNX, true, a, s, n, t, cn, d, px, 1); }
-function pixelsWidePulpBn(a: usize, s: i32, n: i32, t: usize, cn: i32, d: usize, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) pixelsLoop(PULP_BN, true, a, s, n, t, cn, d, px, 1); }
-function pixelsWidePulpQuant(a: usize, s: i32, n: i32, t: usize, cn: i32, d: usize, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) pixelsLoop(PULP_QUANT, true, a, s, n, t, cn, d, px, 1); }
-function pixelsWidePulpShift(a: usize, s: i32, n: i32, t: usize, cn: i32, d: usize, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) pixelsLoop(PULP_SHIFT, true, a, s, n, t, cn, d, px, 1); }
-function pixelsWideGapSq8(a: usize, s: i32, n: i32, t: usize, cn: i32, d: usize, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) pixelsLoop(GAP_SQ8, true, a, s, n, t, cn, d, px, 1); }
-function pixelsWideOnnxFast(a: usize, s: i32, n: i32, t: usize, cn: i32, d: usize, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) pixelsLoop(ONNX_FAST, true, a, s, n, t, cn, d, px, 1); }
-
-function pixelsAnyTfliteDouble(a: usize, s: i32, n: i32, t: usize, cn: i32, d: usize, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) pixelsLoop(TFLITE_DOUBLE, false, a, s, n, t, cn, d, px, ch); }
-function pixelsAnyTfliteSingle(a: usize, s: i32, n: i32, t: usize, cn: i32, d: usize, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) pixelsLoop(TFLITE_SINGLE, false, a, s, n, t, cn, d, px, ch); }
-function pixelsAnyOnnx(a: usize, s: i32, n: i32, t: usize, cn: i32, d: usize, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) pixelsLoop(ONNX, false, a, s, n, t, cn, d, px, ch); }
-function pixelsAnyPulpBn(a: usize, s: i32, n: i32, t: usize, cn: i32, d: usize, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) pixelsLoop(PULP_BN, false, a, s, n, t, cn, d, px, ch); }
-function pixelsAnyPulpQuant(a: usize, s: i32, n: i32, t: usize, cn: i32, d: usize, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) pixelsLoop(PULP_QUANT, false, a, s, n, t, cn, d, px, ch); }
-function pixelsAnyPulpShift(a: usize, s: i32, n: i32, t: usize, cn: i32, d: usize, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) pixelsLoop(PULP_SHIFT, false, a, s, n, t, cn, d, px, ch); }
-function pixelsAnyGapSq8(a: usize, s: i32, n: i32, t: usize, cn: i32, d: usize, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) pixelsLoop(GAP_SQ8, false, a, s, n, t, cn, d, px, ch); }
-function pixelsAnyOnnxFast(a: usize, s: i32, n: i32, t: usize, cn: i32, d: usize, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) pixelsLoop(ONNX_FAST, false, a, s, n, t, cn, d, px, ch); }
-
-function channelsWideTfliteDouble(a: usize, s: i32, r: i32, rows: i32, n: i32, c0: i32, cn: i32, d: usize, dr: i32, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) channelsLoop(TFLITE_DOUBLE, true, a, s, r, rows, n, c0, cn, d, dr, 1, ch); }
-function channelsWideTfliteSingle(a: usize, s: i32, r: i32, rows: i32, n: i32, c0: i32, cn: i32, d: usize, dr: i32, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) channelsLoop(TFLITE_SINGLE, true, a, s, r, rows, n, c0, cn, d, dr, 1, ch); }
-function channelsWideOnnx(a: usize, s: i32, r: i32, rows: i32, n: i32, c0: i32, cn: i32, d: usize, dr: i32, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) channelsLoop(ONNX, true, a, s, r, rows, n, c0, cn, d, dr, 1, ch); }
-function channelsWidePulpBn(a: usize, s: i32, r: i32, rows: i32, n: i32, c0: i32, cn: i32, d: usize, dr: i32, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) channelsLoop(PULP_BN, true, a, s, r, rows, n, c0, cn, d, dr, 1, ch); }
-function channelsWidePulpQuant(a: usize, s: i32, r: i32, rows: i32, n: i32, c0: i32, cn: i32, d: usize, dr: i32, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) channelsLoop(PULP_QUANT, true, a, s, r, rows, n, c0, cn, d, dr, 1, ch); }
-function channelsWidePulpShift(a: usize, s: i32, r: i32, rows: i32, n: i32, c0: i32, cn: i32, d: usize, dr: i32, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) channelsLoop(PULP_SHIFT, true, a, s, r, rows, n, c0, cn, d, dr, 1, ch); }
-function channelsWideGapSq8(a: usize, s: i32, r: i32, rows: i32, n: i32, c0: i32, cn: i32, d: usize, dr: i32, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) channelsLoop(GAP_SQ8, true, a, s, r, rows, n, c0, cn, d, dr, 1, ch); }
-function channelsWideOnnxFast(a: usize, s: i32, r: i32, rows: i32, n: i32, c0: i32, cn: i32, d: usize, dr: i32, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) channelsLoop(ONNX_FAST, true, a, s, r, rows, n, c0, cn, d, dr, 1, ch); }
-
-function channelsAnyTfliteDouble(a: usize, s: i32, r: i32, rows: i32, n: i32, c0: i32, cn: i32, d: usize, dr: i32, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) channelsLoop(TFLITE_DOUBLE, false, a, s, r, rows, n, c0, cn, d, dr, px, ch); }
-function channelsAnyTfliteSingle(a: usize, s: i32, r: i32, rows: i32, n: i32, c0: i32, cn: i32, d: usize, dr: i32, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) channelsLoop(TFLITE_SINGLE, false, a, s, r, rows, n, c0, cn, d, dr, px, ch); }
-function channelsAnyOnnx(a: usize, s: i32, r: i32, rows: i32, n: i32, c0: i32, cn: i32, d: usize, dr: i32, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) channelsLoop(ONNX, false, a, s, r, rows, n, c0, cn, d, dr, px, ch); }
-function channelsAnyPulpBn(a: usize, s: i32, r: i32, rows: i32, n: i32, c0: i32, cn: i32, d: usize, dr: i32, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) channelsLoop(PULP_BN, false, a, s, r, rows, n, c0, cn, d, dr, px, ch); }
-function channelsAnyPulpQuant(a: usize, s: i32, r: i32, rows: i32, n: i32, c0: i32, cn: i32, d: usize, dr: i32, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) channelsLoop(PULP_QUANT, false, a, s, r, rows, n, c0, cn, d, dr, px, ch); }
-function channelsAnyPulpShift(a: usize, s: i32, r: i32, rows: i32, n: i32, c0: i32, cn: i32, d: usize, dr: i32, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) channelsLoop(PULP_SHIFT, false, a, s, r, rows, n, c0, cn, d, dr, px, ch); }
-function channelsAnyGapSq8(a: usize, s: i32, r: i32, rows: i32, n: i32, c0: i32, cn: i32, d: usize, dr: i32, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) channelsLoop(GAP_SQ8, false, a, s, r, rows, n, c0, cn, d, dr, px, ch); }
-function channelsAnyOnnxFast(a: usize, s: i32, r: i32, rows: i32, n: i32, c0: i32, cn: i32, d: usize, dr: i32, px: i32, ch: i32): void { if (ASC_FEATURE_SIMD) channelsLoop(ONNX_FAST, false, a, s, r, rows, n, c0, cn, d, dr, px, ch); }
-
-/** Indexed by scheme id (ONNX_FAST last). */
-const PIXELS_WIDE: StaticArray<PixelsFn> = [
-  pixelsWideTfliteDouble, pixelsWideTfliteSingle, pixelsWideOnnx, pixelsWidePulpBn, pixelsWidePulpQuant, pixelsWidePulpShift, pixelsWideGapSq8, pixelsWideOnnxFast,
-];
-const PIXELS_ANY: StaticArray<PixelsFn> = [
-  pixelsAnyTfliteDouble, pixelsAnyTfliteSingle, pixelsAnyOnnx, pixelsAnyPulpBn, pixelsAnyPulpQuant, pixelsAnyPulpShift, pixelsAnyGapSq8, pixelsAnyOnnxFast,
-];
-const CHANNELS_WIDE: StaticArray<ChannelsFn> = [
-  channelsWideTfliteDouble, channelsWideTfliteSingle, channelsWideOnnx, channelsWidePulpBn, channelsWidePulpQuant, channelsWidePulpShift, channelsWideGapSq8, channelsWideOnnxFast,
-];
-const CHANNELS_ANY: StaticArray<ChannelsFn> = [
-  channelsAnyTfliteDouble, channelsAnyTfliteSingle, channelsAnyOnnx, channelsAnyPulpBn, channelsAnyPulpQuant, channelsAnyPulpShift, channelsAnyGapSq8, channelsAnyOnnxFast,
-];
+// The loops are instantiated per kernel and shape in generated/dispatch.ts, called through its
+// tables indexed by kernel id.
 
 /** The table index of the prepared call's loops. */
 @inline function loopIndex(): i32 {

@@ -13,21 +13,11 @@
 // - a copy that changes layout (HWC <-> CHW) moves bytes one at a time: one command per channel,
 //   cycles = chans * layoutCyclesPerChannel + ceil(bytes / layoutBytesPerCycle).
 
-/** Counter indices (f64 each), shared with the host (src/scratchpad/execute.ts). */
-const C_IN = 0; // L2 -> L1 by kind: input, intermediate, weights, params
-const C_OUT = 4; // L1 -> L2 by kind: input (unused), intermediate, weights (unused), params (unused), output at 8
-const C_L1_TO_L2_OUTPUT = 8;
-const C_COMMANDS = 9;
-const C_CYCLES = 10;
-const C_PEAK_L1 = 11;
-const COUNTERS = 12;
-
-/** Transfer kinds. */
-const K_INPUT = 0;
-const K_INTERMEDIATE = 1;
-const K_WEIGHTS = 2;
-const K_PARAMS = 3;
-const K_OUTPUT = 4;
+// Counter slots (f64 each), transfer kinds and error codes are generated with the host's copy
+// (src/scratchpad/execute.ts reads them) from one declaration: scripts/gen-interface.mjs.
+import {
+  C_COMMANDS, C_CYCLES, C_IN, C_OUT, C_PEAK_L1, COUNTERS, E_L1_RANGE, E_L2_RANGE, K_INPUT, K_OUTPUT, OK,
+} from "./generated/interface";
 
 let l1Base: usize = 0;
 let l1Size: usize = 0;
@@ -39,12 +29,6 @@ let bytesPerCycle: f64 = 8;
 let cyclesPerCommand: f64 = 10;
 let layoutBytesPerCycle: f64 = 1;
 let layoutCyclesPerChannel: f64 = 10;
-
-/** Error codes returned to the host. */
-const OK = 0;
-const E_L1_BUDGET = 1;
-const E_L1_RANGE = 2;
-const E_L2_RANGE = 3;
 
 /** Starts a block run: sets the regions, the DMA constants, and zeroes the counters. */
 export function spReset(
@@ -179,7 +163,7 @@ export function dmaBox(
     bump(C_CYCLES, cmds * cyclesPerCommand + Math.ceil(bytes / bytesPerCycle));
   }
   if (toL1) bump(C_IN + (kind == K_OUTPUT ? K_INPUT : kind), bytes);
-  else bump(kind == K_OUTPUT ? C_L1_TO_L2_OUTPUT : C_OUT + kind, bytes);
+  else bump(C_OUT + kind, bytes);
   // The copy itself, in runs over whatever is contiguous on both sides.
   const src = toL1 ? l2 : l1;
   const dst = toL1 ? l1 : l2;

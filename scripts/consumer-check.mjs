@@ -43,7 +43,10 @@ function stage(dest) {
     mkdirSync(dirname(join(dest, f)), { recursive: true });
     copyFileSync(join(root, f), join(dest, f));
   }
-  if (reuseWasm) for (const f of ["simd", "scalar"]) copyFileSync(join(root, `src/wasm/${f}.generated.ts`), join(dest, `src/wasm/${f}.generated.ts`));
+  if (reuseWasm) {
+    // The wasm bytes and the host's half of the interface generated with them (scripts/gen-interface.mjs).
+    for (const f of readdirSync(join(root, "src/wasm")).filter((n) => n.endsWith(".generated.ts"))) copyFileSync(join(root, "src/wasm", f), join(dest, "src/wasm", f));
+  }
 }
 
 const tmp = mkdtempSync(join(tmpdir(), "dwpw-consumer-"));

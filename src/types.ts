@@ -25,65 +25,16 @@ export interface Padding {
   right: number;
 }
 
-/** TFLite / TFLite Micro / CMSIS-NN fixed-point requantization (SPEC §3 `tflite`). */
-export interface TfliteRequant {
-  scheme: "tflite";
-  rounding?: "double" | "single";
-  multiplier: Int32Array | number[];
-  shift: Int32Array | number[];
-  outputZeroPoint: number;
-  min: number;
-  max: number;
-}
-
-/** ONNX Runtime QLinearConv / XNNPACK float32-scale requantization (SPEC §3 `onnx`). */
-export interface OnnxRequant {
-  scheme: "onnx";
-  scale: Float32Array | number[];
-  outputZeroPoint: number;
-  min: number;
-  max: number;
-}
-
-/** PULP-NN batch-norm + ReLU requantization. */
-export interface PulpBnRequant {
-  scheme: "pulp-bn";
-  k: Int32Array | number[];
-  lambda: Int32Array | number[];
-  shift: number;
-}
-
-/** PULP-NN ReLU-only requantization with an int16 multiplier. */
-export interface PulpQuantRequant {
-  scheme: "pulp-quant";
-  mult: number;
-  shift: number;
-}
-
-/** PULP-NN plain shift. */
-export interface PulpShiftRequant {
-  scheme: "pulp-shift";
-  shift: number;
-}
-
-/** GreenWaves AutoTiler SQ8 scale-and-norm requantization. */
-export interface GapSq8Requant {
-  scheme: "gap-sq8";
-  scale: Uint8Array | number[];
-  norm: Uint8Array | number[];
-  relu?: boolean;
-  biasNorm?: number;
-  actScale?: number;
-  actNorm?: number;
-}
-
-export type Requant =
-  | TfliteRequant
-  | OnnxRequant
-  | PulpBnRequant
-  | PulpQuantRequant
-  | PulpShiftRequant
-  | GapSq8Requant;
+// The requantization schemes' types live with the rest of each scheme, in src/schemes/<name>.ts;
+// `Requant` is the union over the list in src/schemes/index.ts.
+export type { TfliteRequant } from "./schemes/tflite.js";
+export type { OnnxRequant } from "./schemes/onnx.js";
+export type { PulpBnRequant } from "./schemes/pulp-bn.js";
+export type { PulpQuantRequant } from "./schemes/pulp-quant.js";
+export type { PulpShiftRequant } from "./schemes/pulp-shift.js";
+export type { GapSq8Requant } from "./schemes/gap-sq8.js";
+import type { Requant } from "./schemes/index.js";
+export type { Requant };
 
 export type Scheme = Requant["scheme"];
 

@@ -2,7 +2,9 @@
 // turns its (tensor, op) into a `Layer` here first, so bad input is rejected once, in one place,
 // with an error naming the field, before any byte reaches WebAssembly.
 import { DMA_PRESETS } from "./scratchpad/memory.js";
-import type { ConvOp, DepthwiseOp, Dtype, Layout, Padding, PointwiseOp, Requant, Tensor } from "./types.js";
+import { LIST_FIELDS, SCALAR_FIELDS, SCHEME_NAMES, schemeNamed, type CheckedRequant } from "./schemes/index.js";
+import { checkInt, dtypeRange, isObject } from "./schemes/scheme.js";
+import type { ConvOp, DepthwiseOp, Dtype, Layout, Padding, PointwiseOp, Tensor } from "./types.js";
 
 /** Largest height, width, channel count, kernel edge, stride or pad accepted. */
 export const MAX_DIM = 1 << 16;
@@ -10,13 +12,7 @@ export const MAX_DIM = 1 << 16;
 export const MAX_ELEMENTS = 1 << 28;
 
 /** A requantization with its per-channel arrays expanded to one entry per output channel. */
-export type CheckedRequant =
-  | { scheme: "tflite"; single: boolean; multiplier: Int32Array; shift: Int32Array; outputZeroPoint: number; min: number; max: number }
-  | { scheme: "onnx"; scale: Float32Array; outputZeroPoint: number; min: number; max: number }
-  | { scheme: "pulp-bn"; k: Int32Array; lambda: Int32Array; shift: number }
-  | { scheme: "pulp-quant"; mult: number; shift: number }
-  | { scheme: "pulp-shift"; shift: number }
-  | { scheme: "gap-sq8"; scale: Uint8Array; norm: Uint8Array; relu: boolean; biasNorm: number; actScale: number; actNorm: number };
+export type { CheckedRequant };
 
 /** A validated convolution: geometry, dtypes and normalized parameters. Pointwise is 1x1/stride 1/no pad. */
 export interface Layer {
@@ -41,25 +37,6 @@ export interface Layer {
   /** One int32 per output channel, or null for none. */
   bias: Int32Array | null;
   requant: CheckedRequant;
-}
-
-const INT32_MIN = -0x80000000;
-const INT32_MAX = 0x7fffffff;
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null;
-}
-
-function checkInt(v: unknown, field: string, lo: number, hi: number): number {
-  if (typeof v !== "number") throw new TypeError(`${field} must be a number, got ${typeof v}`);
-  if (!Number.isInteger(v) || v < lo || v > hi) {
-    throw new RangeError(`${field} must be an integer in [${lo}, ${hi}], got ${v}`);
-  }
-  return v;
-}
-
-function dtypeRange(dtype: Dtype): [number, number] {
-  return dtype === "int8" ? [-128, 127] : [0, 255];
 }
 
 // The typed arrays' own accessors, read from %TypedArray%.prototype: a subclass or a Proxy can
@@ -205,15 +182,13 @@ export function snapshotTensor<T>(t: T): T {
   return freezeSnapshot({ data, height: t.height, width: t.width, channels: t.channels, layout: t.layout, zeroPoint: t.zeroPoint }) as T;
 }
 
-/** A requantization, read once; its per-channel arrays copied. */
+/** A requantization, read once: every field any scheme has, its per-channel arrays copied. */
 function snapshotRequant(r: unknown): unknown {
   if (!isObject(r) || snapshots.has(r)) return r;
-  return freezeSnapshot({
-    scheme: r.scheme, rounding: r.rounding, multiplier: snapshotList(r.multiplier), shift: snapshotList(r.shift),
-    outputZeroPoint: r.outputZeroPoint, min: r.min, max: r.max, scale: snapshotList(r.scale), k: snapshotList(r.k),
-    lambda: snapshotList(r.lambda), mult: r.mult, norm: snapshotList(r.norm), relu: r.relu, biasNorm: r.biasNorm,
-    actScale: r.actScale, actNorm: r.actNorm,
-  });
+  const out: Record<string, unknown> = { scheme: r.scheme };
+  for (const f of SCALAR_FIELDS) out[f] = r[f];
+  for (const f of LIST_FIELDS) out[f] = snapshotList(r[f]);
+  return freezeSnapshot(out);
 }
 
 /** A depthwise or pointwise op, read once: geometry, weights and bias as views, requant copied. */
@@ -329,40 +304,6 @@ function checkPadding(v: unknown, field: string): Padding {
   };
 }
 
-/** Reads a per-channel integer array (typed or plain); length 1 is broadcast (per-tensor). */
-function perChannelInts(v: unknown, field: string, n: number, lo: number, hi: number): number[] {
-  if (!(v instanceof Int32Array || v instanceof Uint8Array || Array.isArray(v))) {
-    throw new TypeError(`${field} must be an array of numbers`);
-  }
-  const arr = v as ArrayLike<unknown>;
-  if (arr.length !== n && arr.length !== 1) {
-    throw new RangeError(`${field} has ${arr.length} entries; expected ${n} (one per output channel) or 1`);
-  }
-  const out = new Array<number>(n);
-  for (let i = 0; i < n; i++) {
-    const x = arr[arr.length === 1 ? 0 : i];
-    // The field's name is only built for an error: this runs for every channel of every call.
-    out[i] = typeof x === "number" && Number.isInteger(x) && x >= lo && x <= hi ? x : checkInt(x, `${field}[${i}]`, lo, hi);
-  }
-  return out;
-}
-
-/** The output dtype SPEC §4 derives from a requant and its activation range. */
-function rangedOutput(r: Record<string, unknown>, field: string): { outDtype: Dtype; outputZeroPoint: number; min: number; max: number } {
-  const min = checkInt(r.min, `${field}.min`, -128, 255);
-  const max = checkInt(r.max, `${field}.max`, -128, 255);
-  const outDtype: Dtype = min >= 0 && max > 127 ? "uint8" : "int8";
-  const [lo, hi] = dtypeRange(outDtype);
-  if (min < lo || max > hi) {
-    throw new RangeError(`${field}.min/max [${min}, ${max}] do not fit one output dtype (int8 [-128, 127] or uint8 with min >= 0)`);
-  }
-  if (min > max) throw new RangeError(`${field}.min (${min}) is greater than ${field}.max (${max})`);
-  const outputZeroPoint = checkInt(r.outputZeroPoint, `${field}.outputZeroPoint`, lo, hi);
-  return { outDtype, outputZeroPoint, min, max };
-}
-
-const SCHEMES = ["tflite", "onnx", "pulp-bn", "pulp-quant", "pulp-shift", "gap-sq8"];
-
 function checkRequant(
   v: unknown,
   field: string,
@@ -372,88 +313,15 @@ function checkRequant(
   inField: string,
 ): { requant: CheckedRequant; outDtype: Dtype; outZeroPoint: number } {
   if (!isObject(v)) throw new TypeError(`${field} must be a requantization object`);
-  const scheme = v.scheme as Requant["scheme"];
-  if (!SCHEMES.includes(scheme as string)) {
-    throw new RangeError(`${field}.scheme must be one of ${SCHEMES.join(", ")}, got ${String(scheme)}`);
+  const scheme = schemeNamed(v.scheme);
+  if (!scheme) throw new RangeError(`${field}.scheme must be one of ${SCHEME_NAMES.join(", ")}, got ${String(v.scheme)}`);
+  const name = scheme.name;
+  if (!scheme.inputs.includes(inDtype)) {
+    const want = scheme.inputs[0] as Dtype;
+    throw new TypeError(`${inField}.data must be ${want === "uint8" ? "a Uint8Array" : "an Int8Array"}: scheme ${name} takes ${want} activations`);
   }
-  if (scheme.startsWith("pulp-")) {
-    if (inDtype !== "uint8") throw new TypeError(`${inField}.data must be a Uint8Array: scheme ${scheme} takes uint8 activations`);
-    if (inZeroPoint !== 0) throw new RangeError(`${inField}.zeroPoint must be 0 for scheme ${scheme}, got ${inZeroPoint}`);
-  }
-  if (scheme === "gap-sq8") {
-    if (inDtype !== "int8") throw new TypeError(`${inField}.data must be an Int8Array: scheme gap-sq8 takes int8 activations`);
-    if (inZeroPoint !== 0) throw new RangeError(`${inField}.zeroPoint must be 0 for scheme gap-sq8, got ${inZeroPoint}`);
-  }
-  switch (scheme) {
-    case "tflite": {
-      const rounding = v.rounding ?? "double";
-      if (rounding !== "double" && rounding !== "single") {
-        throw new RangeError(`${field}.rounding must be "double" or "single", got ${String(rounding)}`);
-      }
-      const mult = perChannelInts(v.multiplier, `${field}.multiplier`, n, 0, INT32_MAX);
-      mult.forEach((m, i) => {
-        if (m !== 0 && m < 0x40000000) {
-          throw new RangeError(`${field}.multiplier[${i}] must be 0 or in [2^30, 2^31), got ${m}`);
-        }
-      });
-      const shift = perChannelInts(v.shift, `${field}.shift`, n, -31, 30);
-      const o = rangedOutput(v, field);
-      return {
-        requant: { scheme, single: rounding === "single", multiplier: Int32Array.from(mult), shift: Int32Array.from(shift), outputZeroPoint: o.outputZeroPoint, min: o.min, max: o.max },
-        outDtype: o.outDtype,
-        outZeroPoint: o.outputZeroPoint,
-      };
-    }
-    case "onnx": {
-      const s = v.scale;
-      if (!(s instanceof Float32Array || Array.isArray(s))) throw new TypeError(`${field}.scale must be a Float32Array or number[]`);
-      if (s.length !== n && s.length !== 1) {
-        throw new RangeError(`${field}.scale has ${s.length} entries; expected ${n} (one per output channel) or 1`);
-      }
-      const scale = new Float32Array(n);
-      for (let i = 0; i < n; i++) {
-        const x = s[s.length === 1 ? 0 : i];
-        if (typeof x !== "number") throw new TypeError(`${field}.scale[${i}] must be a number`);
-        const f = Math.fround(x);
-        if (!Number.isFinite(f)) throw new RangeError(`${field}.scale[${i}] must be a finite float32, got ${x}`);
-        scale[i] = f;
-      }
-      const o = rangedOutput(v, field);
-      return {
-        requant: { scheme, scale, outputZeroPoint: o.outputZeroPoint, min: o.min, max: o.max },
-        outDtype: o.outDtype,
-        outZeroPoint: o.outputZeroPoint,
-      };
-    }
-    case "pulp-bn": {
-      const k = perChannelInts(v.k, `${field}.k`, n, INT32_MIN, INT32_MAX);
-      const lambda = perChannelInts(v.lambda, `${field}.lambda`, n, INT32_MIN, INT32_MAX);
-      const shift = checkInt(v.shift, `${field}.shift`, 0, 31);
-      return { requant: { scheme, k: Int32Array.from(k), lambda: Int32Array.from(lambda), shift }, outDtype: "uint8", outZeroPoint: 0 };
-    }
-    case "pulp-quant": {
-      const mult = checkInt(v.mult, `${field}.mult`, -32768, 32767);
-      const shift = checkInt(v.shift, `${field}.shift`, 0, 31);
-      return { requant: { scheme, mult, shift }, outDtype: "uint8", outZeroPoint: 0 };
-    }
-    case "pulp-shift": {
-      const shift = checkInt(v.shift, `${field}.shift`, 0, 31);
-      return { requant: { scheme, shift }, outDtype: "uint8", outZeroPoint: 0 };
-    }
-    case "gap-sq8": {
-      const scale = perChannelInts(v.scale, `${field}.scale`, n, 0, 255);
-      const norm = perChannelInts(v.norm, `${field}.norm`, n, 0, 31);
-      if (v.relu !== undefined && typeof v.relu !== "boolean") throw new TypeError(`${field}.relu must be a boolean`);
-      const biasNorm = v.biasNorm === undefined ? 0 : checkInt(v.biasNorm, `${field}.biasNorm`, 0, 31);
-      const actScale = v.actScale === undefined ? 1 : checkInt(v.actScale, `${field}.actScale`, 0, 255);
-      const actNorm = v.actNorm === undefined ? 0 : checkInt(v.actNorm, `${field}.actNorm`, 0, 31);
-      return {
-        requant: { scheme, scale: Uint8Array.from(scale), norm: Uint8Array.from(norm), relu: v.relu === true, biasNorm, actScale, actNorm },
-        outDtype: "int8",
-        outZeroPoint: 0,
-      };
-    }
-  }
+  if (scheme.zeroPointFree && inZeroPoint !== 0) throw new RangeError(`${inField}.zeroPoint must be 0 for scheme ${name}, got ${inZeroPoint}`);
+  return scheme.check(v, field, n);
 }
 
 function checkWeightsAndBias(op: Record<string, unknown>, f: string, wLen: number, n: number): { weights: Int8Array; bias: Int32Array | null } {

@@ -4,6 +4,7 @@
 // deployment, and runs the table.
 import type { ConvOp, Layout, Padding, Requant } from "../types.js";
 import { MAX_DIM, snapshotValue } from "../validate.js";
+import { SCHEME_NAMES, schemeNamed } from "../schemes/index.js";
 import { randomOp, type NetworkSpec, type QuantScheme } from "../networks/mobilenet.js";
 import {
   FUSED_SCHEDULES,
@@ -124,7 +125,6 @@ interface Deployment {
   schedule: FusedSchedule | null;
 }
 
-const SCHEMES: readonly string[] = ["tflite", "onnx", "pulp-bn", "pulp-quant", "pulp-shift", "gap-sq8"];
 const SCHEDULE_NAMES: readonly string[] = [...Object.keys(FUSED_SCHEDULES), "unfused"];
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -180,15 +180,11 @@ function checkInput(v: unknown, field: string): Geometry {
 
 function checkRequant(v: unknown, field: string): Requant {
   if (!isObject(v)) throw new TypeError(`${field} must be a requantization object`);
-  if (typeof v.scheme !== "string" || !SCHEMES.includes(v.scheme)) {
-    throw new RangeError(`${field}.scheme must be one of ${SCHEMES.join(", ")}, got ${String(v.scheme)}`);
-  }
+  const scheme = schemeNamed(v.scheme);
+  if (!scheme) throw new RangeError(`${field}.scheme must be one of ${SCHEME_NAMES.join(", ")}, got ${String(v.scheme)}`);
   // Only the values the rules read are checked; out-of-range shifts and multipliers are findings,
   // not errors, so they are accepted here as long as they are integers.
-  if (v.scheme === "pulp-bn" || v.scheme === "pulp-quant" || v.scheme === "pulp-shift") {
-    int(v.shift, `${field}.shift`, -(2 ** 31), 2 ** 31 - 1);
-  }
-  if (v.scheme === "pulp-quant") int(v.mult, `${field}.mult`, -(2 ** 31), 2 ** 31 - 1);
+  for (const f of scheme.deploymentFields) int(v[f], `${field}.${f}`, -(2 ** 31), 2 ** 31 - 1);
   return v as unknown as Requant;
 }
 

@@ -16,7 +16,9 @@
 // multiplier maps the standard deviation to about 36 output steps.
 import { Rng, hashSeed } from "../rng.js";
 import { toLayout } from "../layout.js";
-import { onnxScales, padding as padHelpers, tfliteMultipliers } from "../quant.js";
+import { padding as padHelpers } from "../quant.js";
+import { PRESET_VARIANTS, type AnyScheme, type PresetName } from "../schemes/index.js";
+import type { Preset } from "../schemes/scheme.js";
 import type { ConvOp, Dtype, Layout, Padding, Requant, Tensor } from "../types.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -246,12 +248,16 @@ export function mobilenetV2(options: NetworkOptions = {}): NetworkSpec {
 // ---------------------------------------------------------------------------------------------
 // Random quantized ops
 
-/** The requantization variants the random builder knows (tflite split by rounding). */
-export type QuantScheme = "tflite-double" | "tflite-single" | "onnx" | "pulp-bn" | "pulp-quant" | "pulp-shift" | "gap-sq8";
+/** The requantization variants the random builder knows (tflite split by rounding): each scheme's presets. */
+export type QuantScheme = PresetName;
 
-export const QUANT_SCHEMES: readonly QuantScheme[] = [
-  "tflite-double", "tflite-single", "onnx", "pulp-bn", "pulp-quant", "pulp-shift", "gap-sq8",
-];
+export const QUANT_SCHEMES: readonly QuantScheme[] = PRESET_VARIANTS.map((v) => v.name);
+
+function presetOf(name: unknown): { scheme: AnyScheme; preset: Preset<Requant> } {
+  const v = PRESET_VARIANTS.find((p) => p.name === name);
+  if (!v) throw new RangeError(`options.scheme must be one of ${QUANT_SCHEMES.join(", ")}, got ${String(name)}`);
+  return { scheme: v.scheme, preset: v.scheme.presets[v.name] as Preset<Requant> };
+}
 
 export interface RandomLayerOptions {
   scheme: QuantScheme;
@@ -267,13 +273,11 @@ export interface RandomLayerOptions {
 
 /** The activation dtype a scheme runs on (SPEC §3): int8 for tflite/onnx/gap-sq8, uint8 for pulp-*; onnx may use uint8. */
 export function activationDtype(scheme: QuantScheme, dtype?: Dtype): Dtype {
-  if (!QUANT_SCHEMES.includes(scheme)) {
-    throw new RangeError(`options.scheme must be one of ${QUANT_SCHEMES.join(", ")}, got ${String(scheme)}`);
-  }
-  const fixed: Dtype = scheme.startsWith("pulp-") ? "uint8" : "int8";
+  const { preset } = presetOf(scheme);
+  const fixed = preset.dtypes[0] as Dtype;
   if (dtype === undefined) return fixed;
   if (dtype !== "int8" && dtype !== "uint8") throw new RangeError(`options.dtype must be "int8" or "uint8", got ${String(dtype)}`);
-  if (scheme !== "onnx" && dtype !== fixed) {
+  if (!preset.dtypes.includes(dtype)) {
     throw new RangeError(`options.dtype: scheme ${scheme} runs on ${fixed} activations, not ${dtype}`);
   }
   return dtype;
@@ -291,9 +295,9 @@ interface InputParams {
 
 function inputParams(layer: LayerSpec, o: RandomLayerOptions): InputParams {
   const dtype = activationDtype(o.scheme, o.dtype);
-  // Only tflite and onnx have an input zero point; pulp-* and gap-sq8 require 0.
+  // Only schemes with an input zero point get one (pulp-* and gap-sq8 require 0).
   let zeroPoint = 0;
-  if (o.scheme.startsWith("tflite") || o.scheme === "onnx") {
+  if (!presetOf(o.scheme).scheme.zeroPointFree) {
     const rng = new Rng(hashSeed(o.seed ?? 1, layer.name, o.scheme, dtype, "input-zp"));
     zeroPoint = dtype === "int8" ? rng.int(-128, 127) : rng.int(0, 255);
   }
@@ -319,10 +323,6 @@ export function randomInput(layer: LayerSpec, options: RandomLayerOptions): Tens
   const data = dtype === "int8" ? new Int8Array(bytes.buffer) : bytes;
   const hwc: Tensor = { data, height: layer.height, width: layer.width, channels: layer.channels, layout: "HWC", zeroPoint };
   return toLayout(hwc, options.layout ?? "HWC");
-}
-
-function clampI32(x: number): number {
-  return Math.max(-0x80000000, Math.min(0x7fffffff, Math.round(x)));
 }
 
 /** A random op for `layer` under `options.scheme`, consistent with `randomInput(layer, options)`
@@ -360,95 +360,9 @@ export function randomOp(layer: LayerSpec, options: RandomLayerOptions): ConvOp 
   const jitter = (c: number) => (rng.float() - 0.5) * 0.2 * std[c];
 
   const bias = new Int32Array(cout);
-  let requant: Requant;
-  switch (scheme) {
-    case "tflite-double":
-    case "tflite-single":
-    case "onnx": {
-      // Plausible float scales: input/output per tensor, weights per channel, chosen so that the
-      // effective multiplier in*w[c]/out maps one accumulator std to TARGET_STD output steps.
-      const sIn = rng.range(0.01, 0.06);
-      const sOut = rng.range(0.01, 0.06);
-      const sW = Array.from(std, (sd) => (TARGET_STD / sd) * (sOut / sIn));
-      for (let c = 0; c < cout; c++) bias[c] = clampI32(-meanAcc(c) + jitter(c));
-      const outDtype: Dtype = scheme === "onnx" ? dtype : "int8";
-      const outZp = outDtype === "int8" ? rng.int(-24, 24) : rng.int(104, 152);
-      const [min, max] = outDtype === "int8" ? [-128, 127] : [0, 255];
-      const scales = { input: sIn, weights: sW, output: sOut };
-      if (scheme === "onnx") {
-        requant = { scheme: "onnx", scale: onnxScales(scales), outputZeroPoint: outZp, min, max };
-      } else {
-        const rounding = scheme === "tflite-double" ? "double" : "single";
-        const { multiplier, shift } = tfliteMultipliers(scales, rounding);
-        requant = { scheme: "tflite", rounding, multiplier, shift, outputZeroPoint: outZp, min, max };
-      }
-      break;
-    }
-    case "pulp-bn": {
-      // y = clipU8((k*acc + lambda) >> d): k[c]/2^d = TARGET_STD/std[c]; lambda centres at ~120.
-      // PULP-NN's bias is int8: keep it small; lambda absorbs the mean (int32 wrap is the hardware's).
-      const centre = 120;
-      const d = 20;
-      const k = new Int32Array(cout);
-      const lambda = new Int32Array(cout);
-      for (let c = 0; c < cout; c++) {
-        bias[c] = rng.int(-128, 127);
-        k[c] = Math.max(1, Math.round((TARGET_STD / std[c]) * 2 ** d));
-        const mean = meanAcc(c) + bias[c];
-        lambda[c] = Math.round(centre * 2 ** d - k[c] * mean + jitter(c) * k[c]) | 0;
-      }
-      requant = { scheme: "pulp-bn", k, lambda, shift: d };
-      break;
-    }
-    case "pulp-quant": {
-      // One int16 multiplier and one shift per layer: the bias centres each channel at ~120 in the
-      // scale of the layer's mean std; m*acc must stay inside int32 (hence the bound on d).
-      const centre = 120;
-      const meanStd = std.reduce((a, b) => a + b, 0) / cout;
-      const ratio = TARGET_STD / meanStd;
-      const d = Math.max(0, Math.min(21, Math.floor(Math.log2(32767 / ratio))));
-      const mult = Math.max(1, Math.min(32767, Math.round(ratio * 2 ** d)));
-      const eff = mult / 2 ** d;
-      for (let c = 0; c < cout; c++) bias[c] = clampI32(centre / eff - meanAcc(c) + jitter(c));
-      requant = { scheme: "pulp-quant", mult, shift: d };
-      break;
-    }
-    case "pulp-shift": {
-      const centre = 120;
-      const meanStd = std.reduce((a, b) => a + b, 0) / cout;
-      const d = Math.max(0, Math.min(31, Math.round(Math.log2(meanStd / TARGET_STD))));
-      for (let c = 0; c < cout; c++) bias[c] = clampI32(centre * 2 ** d - meanAcc(c) + jitter(c));
-      requant = { scheme: "pulp-shift", shift: d };
-      break;
-    }
-    case "gap-sq8": {
-      // t = (acc*S + 2^(N-1)) >> N with S in [128, 255]: N[c] = floor(log2(255 / ratio[c])).
-      const relu = options.relu === true;
-      const biasNorm = rng.int(0, 2);
-      const scale = new Uint8Array(cout);
-      const norm = new Uint8Array(cout);
-      const centre = relu ? 24 : 0;
-      for (let c = 0; c < cout; c++) {
-        const ratio = TARGET_STD / std[c];
-        const n = Math.max(0, Math.min(31, Math.floor(Math.log2(255 / ratio))));
-        norm[c] = n;
-        scale[c] = Math.max(1, Math.min(255, Math.round(ratio * 2 ** n)));
-        const eff = scale[c] / 2 ** n;
-        bias[c] = clampI32((centre / eff - meanAcc(c) + jitter(c)) / 2 ** biasNorm);
-      }
-      if (relu) {
-        // actScale/2^actNorm close to 1, as NNTool's activation rescale usually is.
-        const actNorm = rng.int(6, 7);
-        const actScale = Math.min(255, Math.round(rng.range(0.8, 1.2) * 2 ** actNorm));
-        requant = { scheme: "gap-sq8", scale, norm, biasNorm, relu: true, actScale, actNorm };
-      } else {
-        requant = { scheme: "gap-sq8", scale, norm, biasNorm };
-      }
-      break;
-    }
-    default:
-      throw new RangeError(`options.scheme must be one of ${QUANT_SCHEMES.join(", ")}, got ${String(scheme)}`);
-  }
+  const requant = presetOf(scheme).preset.make({
+    rng, cout, dtype, std, meanStd: std.reduce((a, b) => a + b, 0) / cout, meanAcc, jitter, bias, relu: options.relu === true, targetStd: TARGET_STD,
+  });
 
   return layer.kind === "depthwise"
     ? { kind: "depthwise", kernel: [...layer.kernel], stride: [...layer.stride], pad: { ...layer.pad }, weights, bias, requant }

@@ -8,6 +8,7 @@
 import { runKernel, type Engine, type KernelCall, type View } from "../engine.js";
 import type { KernelExports } from "../wasm/module.js";
 import { HEADER_BYTES, writeHeader, type ChannelParams } from "../wasm/params.js";
+import { COUNTER, COUNTER_SLOTS, MODEL_ERRORS, TRANSFER_KIND } from "../wasm/interface.generated.js";
 import { outputTensor, type Layer } from "../validate.js";
 import type { Tensor } from "../types.js";
 import type { Block } from "./block.js";
@@ -17,9 +18,9 @@ import { familyOf, walk, type Schedule } from "./schedules.js";
 import { weightsPerChannel, type Kind, type KernelStep, type Scratchpad, type Which, type Window } from "./schedules/walk.js";
 import { activationBytes, type TransferReport } from "./transfer-report.js";
 
-const KIND: Record<Kind, number> = { input: 0, intermediate: 1, weights: 2, params: 3, output: 4 };
-const ERRORS = ["", "L1 access outside the allocated tile buffers", "L1 access outside the allocated tile buffers", "L2 access outside the block's tensors"];
-const COUNTERS = 12;
+// Transfer kinds, counter slots and error codes: generated with the model's copy (scripts/gen-interface.mjs).
+const KIND: Record<Kind, number> = TRANSFER_KIND;
+const ERRORS = MODEL_ERRORS;
 
 /** Where a layer's weights and parameter arrays live in L2. */
 interface LayerInL2 {
@@ -175,7 +176,7 @@ export function execute(engine: Engine, blk: Block, input: Tensor, s: Schedule, 
   const first = placeLayer(blk.first, blk.firstParams, place.first);
   const second = placeLayer(blk.second, blk.secondParams, place.second);
   const l1 = arena.alloc(mem.l1Usable);
-  const counters = arena.alloc(COUNTERS * 8);
+  const counters = arena.alloc(COUNTER_SLOTS * 8);
   const scratch = arena.alloc(scratchNeed(wasm, blk));
   const pw = blk.pw;
   const pwTile = Math.min(planned.tiling[familyOf(s).pwTile] as number, pw.outChannels);
@@ -197,9 +198,13 @@ export function execute(engine: Engine, blk: Block, input: Tensor, s: Schedule, 
   wasm.spReset(l1, mem.l1Usable, l2, place.bytes, counters, d.bytesPerCycle, d.cyclesPerCommand, d.layoutBytesPerCycle, d.layoutCyclesPerChannel);
   const sp = new ModelScratchpad(new Model(wasm, wasm.memory), mem.doubleBuffer, { first, second }, scratch, { base: pwSlots, bytes: pwSlotBytes, tile: pwTile });
   walk(blk, s, planned.tiling, sp, l2);
-  const c = new Float64Array(wasm.memory.buffer, counters, COUNTERS);
-  const l2ToL1 = { input: c[0] as number, intermediate: c[1] as number, weights: c[2] as number, params: c[3] as number };
-  const l1ToL2 = { intermediate: c[5] as number, output: c[8] as number };
+  const c = new Float64Array(wasm.memory.buffer, counters, COUNTER_SLOTS);
+  const slot = (at: number): number => c[at] as number;
+  const l2ToL1 = {
+    input: slot(COUNTER.in + KIND.input), intermediate: slot(COUNTER.in + KIND.intermediate),
+    weights: slot(COUNTER.in + KIND.weights), params: slot(COUNTER.in + KIND.params),
+  };
+  const l1ToL2 = { intermediate: slot(COUNTER.out + KIND.intermediate), output: slot(COUNTER.out + KIND.output) };
   const output = outputTensor({ ...blk.second, layout: outputLayout(blk, s) });
   new Uint8Array(output.data.buffer).set(arena.bytes(l2 + place.output, output.data.length));
   return {
@@ -209,10 +214,10 @@ export function execute(engine: Engine, blk: Block, input: Tensor, s: Schedule, 
       l2ToL1,
       l1ToL2,
       activationBytes: activationBytes(l2ToL1, l1ToL2),
-      dmaCommands: c[9] as number,
-      dmaCycles: c[10] as number,
+      dmaCommands: slot(COUNTER.commands),
+      dmaCycles: slot(COUNTER.cycles),
       tiles: sp.tiles,
-      peakL1Bytes: c[11] as number,
+      peakL1Bytes: slot(COUNTER.peakL1),
     },
   };
 }

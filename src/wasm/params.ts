@@ -1,46 +1,30 @@
-// The requantization header and per-channel arrays as the WebAssembly kernels read them.
-// Word offsets must agree with assembly/requant.ts.
-import type { CheckedRequant } from "../validate.js";
+// The requantization header and per-channel arrays as the WebAssembly kernels read them. The
+// header's layout and the kernel ids come from src/wasm/interface.generated.ts (generated with the
+// kernels' copy, assembly/generated/interface.ts); what each scheme puts in them, from its module
+// in src/schemes/.
+import { schemeOf, type AnyScheme, type CheckedRequant } from "../schemes/index.js";
+import { NO_ARRAYS, type ChannelArrays } from "../schemes/scheme.js";
+import { HEADER_BYTES, HEADER_WORD, KERNEL_ID, type HeaderField, type KernelName } from "./interface.generated.js";
 
-const SCHEME_ID = { "tflite-double": 0, "tflite-single": 1, onnx: 2, "pulp-bn": 3, "pulp-quant": 4, "pulp-shift": 5, "gap-sq8": 6 } as const;
-
-/** Size of the header in bytes (12 int32 words, padded to 16-byte alignment). */
-export const HEADER_BYTES = 48;
+export { HEADER_BYTES };
 
 /**
  * A layer's per-output-channel parameters as raw little-endian bytes, in the order the kernels
- * read them: `bias` (int32, gap-sq8 pre-shifted by biasNorm), `a` and `b` (scheme-specific).
+ * read them: `bias` (int32, pre-shifted where the scheme says), `a` and `b` (scheme-specific).
  * These are also what the scratchpad model keeps in L2 and moves to L1 as "params".
  */
-export interface ChannelParams {
+export interface ChannelParams extends ChannelArrays {
   bias: Uint8Array | null;
-  a: Uint8Array | null;
-  b: Uint8Array | null;
-  /** Bytes per channel of `a` and of `b` (0 when absent). */
-  aStride: number;
-  bStride: number;
 }
 
-const bytesOf = (v: Int32Array | Float32Array | Uint8Array): Uint8Array =>
-  new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+const bytesOf = (v: Int32Array): Uint8Array => new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
 
 /** Encodes the bias and per-channel requant arrays of a layer. */
 export function channelParams(rq: CheckedRequant, bias: Int32Array | null): ChannelParams {
+  const scheme = schemeOf(rq);
   let b32 = bias;
-  if (rq.scheme === "gap-sq8" && bias && rq.biasNorm > 0) b32 = bias.map((v) => v << rq.biasNorm);
-  const biasBytes = b32 ? bytesOf(Int32Array.from(b32)) : null;
-  switch (rq.scheme) {
-    case "tflite":
-      return { bias: biasBytes, a: bytesOf(rq.multiplier), b: bytesOf(rq.shift), aStride: 4, bStride: 4 };
-    case "onnx":
-      return { bias: biasBytes, a: bytesOf(rq.scale), b: null, aStride: 4, bStride: 0 };
-    case "pulp-bn":
-      return { bias: biasBytes, a: bytesOf(rq.k), b: bytesOf(rq.lambda), aStride: 4, bStride: 4 };
-    case "gap-sq8":
-      return { bias: biasBytes, a: rq.scale, b: rq.norm, aStride: 1, bStride: 1 };
-    default:
-      return { bias: biasBytes, a: null, b: null, aStride: 0, bStride: 0 };
-  }
+  if (bias && scheme.accumulatorBias) b32 = bias.map((v) => scheme.accumulatorBias!(v, rq));
+  return { bias: b32 ? bytesOf(Int32Array.from(b32)) : null, ...(scheme.arrays ? scheme.arrays(rq) : NO_ARRAYS) };
 }
 
 /** Word views of memory buffers (a grown memory has a new buffer); weak, so engines can be freed. */
@@ -52,29 +36,38 @@ function wordsOf(mem: WebAssembly.Memory): Int32Array {
   return v;
 }
 
+// The word being written by `put` (one header at a time: writeHeader does not re-enter).
+const NONE: Int32Array = new Int32Array(0);
+let words: Int32Array = NONE;
+let at = 0;
+const put = (field: HeaderField, value: number): void => {
+  words[at + HEADER_WORD[field]] = value;
+};
+
+const headers = new Map<AnyScheme, readonly [HeaderField, string][]>();
+
+/** A scheme's header words as a list (made once: headers are written per tile). */
+function headerOf(scheme: AnyScheme): readonly [HeaderField, string][] {
+  let h = headers.get(scheme);
+  if (!h) headers.set(scheme, (h = Object.entries(scheme.header) as [HeaderField, string][]));
+  return h;
+}
+
 /** Writes the header at `hdr` (4-byte aligned): scalars of `rq` and the addresses of its per-channel arrays. */
 export function writeHeader(
   mem: WebAssembly.Memory, hdr: number, rq: CheckedRequant,
   biasPtr: number, aPtr: number, bPtr: number,
 ): void {
-  // Header word i is words[w + i]: no new view per call (the scratchpad model writes headers per tile).
-  const words = wordsOf(mem);
-  const w = hdr >> 2;
-  words.fill(0, w, w + HEADER_BYTES / 4);
-  words[w] = rq.scheme === "tflite" ? SCHEME_ID[rq.single ? "tflite-single" : "tflite-double"] : SCHEME_ID[rq.scheme];
-  if (rq.scheme === "tflite" || rq.scheme === "onnx") {
-    words[w + 1] = rq.outputZeroPoint;
-    words[w + 2] = rq.min;
-    words[w + 3] = rq.max;
-  }
-  if (rq.scheme === "pulp-bn" || rq.scheme === "pulp-quant" || rq.scheme === "pulp-shift") words[w + 4] = rq.shift;
-  if (rq.scheme === "pulp-quant") words[w + 5] = rq.mult;
-  if (rq.scheme === "gap-sq8") {
-    words[w + 6] = rq.relu ? 1 : 0;
-    words[w + 7] = rq.actScale;
-    words[w + 8] = rq.actNorm;
-  }
-  words[w + 9] = biasPtr;
-  words[w + 10] = aPtr;
-  words[w + 11] = bPtr;
+  // No new view per call (the scratchpad model writes headers per tile).
+  words = wordsOf(mem);
+  at = hdr >> 2;
+  words.fill(0, at, at + HEADER_BYTES / 4);
+  const scheme = schemeOf(rq);
+  put("scheme", KERNEL_ID[scheme.kernel ? scheme.kernel(rq) : (scheme.kernels[0] as KernelName)]);
+  const fields = rq as unknown as Record<string, number | boolean>;
+  for (const [word, field] of headerOf(scheme)) put(word, Number(fields[field]));
+  put("bias", biasPtr);
+  put("pa", aPtr);
+  put("pb", bPtr);
+  words = NONE; // the memory's buffer is not kept alive from here
 }

@@ -5,15 +5,21 @@
 // int32 biases that wrap, and per scheme the parameters that tie, saturate, truncate or wrap.
 import fc from "fast-check";
 import type { ConvOp, Dtype, Layout, Padding, Requant, Tensor } from "../../src/types.js";
+import { EDGE_VARIANTS, type AnyScheme } from "../../src/schemes/index.js";
 import { Rng, randomActivations, randomInt8 } from "./kernels.js";
 
-/** The seven requantizations of SPEC §3 (tflite split by rounding). */
-export const SCHEMES = ["tflite-double", "tflite-single", "onnx", "pulp-bn", "pulp-quant", "pulp-shift", "gap-sq8"] as const;
-export type SchemeName = (typeof SCHEMES)[number];
+/** The requantizations of SPEC §3 as the kernel suites draw them (tflite split by rounding): each scheme's `edges`. */
+export const SCHEMES: readonly string[] = EDGE_VARIANTS.map((v) => v.name);
+export type SchemeName = string;
 
 const I32_MIN = -0x80000000;
 const I32_MAX = 0x7fffffff;
-const P30 = 2 ** 30;
+
+function schemeOf(variant: SchemeName): AnyScheme {
+  const v = EDGE_VARIANTS.find((e) => e.name === variant);
+  if (!v) throw new RangeError(`no scheme variant ${variant}`);
+  return v.scheme;
+}
 
 /** Everything about one case except its bytes and per-channel arrays (those come from `seed`). */
 export interface CaseSpec {
@@ -114,15 +120,14 @@ export function pointwiseGeometry(maxHW = 12, channels: fc.Arbitrary<number> = c
 
 /** The input dtypes a scheme accepts (pulp-*: uint8, gap-sq8: int8, others: both). */
 export function inputDtypes(scheme: SchemeName): Dtype[] {
-  if (scheme.startsWith("pulp-")) return ["uint8"];
-  if (scheme === "gap-sq8") return ["int8"];
-  return ["int8", "uint8"];
+  return [...schemeOf(scheme).inputs];
 }
 
 /** Cases of one scheme and op kind over the given geometry. */
 export function caseArb(scheme: SchemeName, kind: "depthwise" | "pointwise", geometry?: fc.Arbitrary<Geometry>): fc.Arbitrary<CaseSpec> {
   const geo = geometry ?? (kind === "depthwise" ? depthwiseGeometry() : pointwiseGeometry());
-  const zeroPointFree = scheme.startsWith("pulp-") || scheme === "gap-sq8";
+  const def = schemeOf(scheme);
+  const zeroPointFree = def.zeroPointFree;
   return fc
     .record({
       geo,
@@ -146,7 +151,7 @@ export function caseArb(scheme: SchemeName, kind: "depthwise" | "pointwise", geo
     })
     .map((r): CaseSpec => {
       const inZeroPoint = zeroPointFree ? 0 : inDtypeRange(r.inDtype, r.inZpRaw);
-      const outDtype = scheme.startsWith("pulp-") ? "uint8" : scheme === "gap-sq8" ? "int8" : r.outDtype;
+      const outDtype = def.output ?? r.outDtype;
       // The clamp range: the full dtype, or a random sub-range (uint8 needs max > 127 to stay uint8).
       let min = outDtype === "int8" ? -128 : 0;
       let max = outDtype === "int8" ? 127 : 255;
@@ -173,73 +178,9 @@ export function anyCaseArb(): fc.Arbitrary<CaseSpec> {
   return fc.oneof(...SCHEMES.flatMap((s) => [caseArb(s, "depthwise"), caseArb(s, "pointwise")]));
 }
 
-function int32s(values: number[], typed: boolean): Int32Array | number[] {
-  return typed ? Int32Array.from(values) : values;
-}
-
-/** A float32 drawn for onnx: exact powers of two (ties), ordinary scales, saturating ones, odd ones. */
-function onnxScale(rng: Rng): number {
-  const r = rng.int(0, 99);
-  if (r < 30) return 2 ** -rng.int(0, 16); // acc * 2^-k has exact .5 ties
-  if (r < 70) return Math.fround(2 ** (-20 + 20 * (rng.u32() / 2 ** 32)));
-  if (r < 80) return rng.pick([2 ** rng.int(0, 10), 1e3, 1e30, 3.4028234663852886e38, 1.5, 2.5]);
-  if (r < 90) return rng.pick([0, -0, 2 ** -149, 1e-45, 1e-30, Math.fround(1 / 3), Math.fround(0.1)]);
-  return -(2 ** -rng.int(0, 12)) * rng.pick([1, 1.5, 0.75]); // negative scales are accepted too
-}
-
-/** A tflite shift: usually where outputs land in range, sometimes anywhere including -31 and 30. */
-function tfliteShift(rng: Rng): number {
-  return rng.chance(0.3) ? rng.edgy(-31, 30, [-31, 30, -30, 29, 0, -1, 1], 0.5) : rng.int(-14, -2);
-}
-
-/** A tflite multiplier: 0 or in [2^30, 2^31), the ends favoured. */
-function tfliteMultiplier(rng: Rng): number {
-  const r = rng.int(0, 19);
-  if (r === 0) return 0;
-  if (r === 1) return P30;
-  if (r === 2) return I32_MAX;
-  return P30 + (rng.u32() >>> 2);
-}
-
-/** The requant of a case; per-channel arrays come from `rng` (one entry when `perTensor`). */
+/** The requant of a case, drawn by its scheme; per-channel arrays come from `rng` (one entry when `perTensor`). */
 function requantOf(s: CaseSpec, rng: Rng): Requant {
-  const n = s.perTensor ? 1 : s.outChannels;
-  const each = (f: () => number) => Array.from({ length: n }, f);
-  switch (s.scheme) {
-    case "tflite-double":
-    case "tflite-single":
-      return {
-        scheme: "tflite", rounding: s.scheme === "tflite-double" ? (rng.chance(0.5) ? "double" : undefined) : "single",
-        multiplier: int32s(each(() => tfliteMultiplier(rng)), s.typed),
-        shift: int32s(each(() => tfliteShift(rng)), s.typed),
-        outputZeroPoint: s.outZeroPoint, min: s.min, max: s.max,
-      } as Requant;
-    case "onnx": {
-      const scale = each(() => onnxScale(rng));
-      return { scheme: "onnx", scale: s.typed ? Float32Array.from(scale) : scale, outputZeroPoint: s.outZeroPoint, min: s.min, max: s.max };
-    }
-    case "pulp-bn": {
-      // Usually k and lambda scaled to the shift so outputs vary; else any int32, where k*acc + lambda wraps.
-      const unit = 2 ** Math.max(0, s.shift - 10);
-      const k = each(() => (rng.chance(0.6) ? rng.int(-2, 4 * unit) : rng.chance(0.5) ? rng.i32() : rng.pick([I32_MIN, I32_MAX, 0, 1, -1, 65536, 1 << 24])));
-      const lambda = each(() => (rng.chance(0.6) ? rng.int(-(2 ** s.shift), 2 ** s.shift) * 64 | 0 : rng.chance(0.5) ? rng.i32() : rng.pick([I32_MIN, I32_MAX, 0, -1])));
-      return { scheme: "pulp-bn", k: int32s(k, s.typed), lambda: int32s(lambda, s.typed), shift: s.shift };
-    }
-    case "pulp-quant":
-      return { scheme: "pulp-quant", mult: s.mult, shift: s.shift };
-    case "pulp-shift":
-      return { scheme: "pulp-shift", shift: s.shift };
-    case "gap-sq8": {
-      const scale = each(() => rng.edgy(0, 255, [0, 1, 255, 128], 0.25));
-      const norm = each(() => (rng.chance(0.6) ? rng.int(6, 16) : rng.edgy(0, 31, [0, 1, 31, 30], 0.5)));
-      const rq: Requant = { scheme: "gap-sq8", scale: s.typed ? Uint8Array.from(scale) : scale, norm: s.typed ? Uint8Array.from(norm) : norm };
-      if (s.relu || rng.chance(0.3)) rq.relu = s.relu; // sometimes an explicit false
-      if (s.biasNorm !== undefined) rq.biasNorm = s.biasNorm;
-      if (s.actScale !== undefined) rq.actScale = s.actScale;
-      if (s.actNorm !== undefined) rq.actNorm = s.actNorm;
-      return rq;
-    }
-  }
+  return schemeOf(s.scheme).edges[s.scheme]!(s, rng);
 }
 
 /** The bias of a case; without one, sometimes `null` and sometimes absent (`undefined`). */
