@@ -2,7 +2,7 @@
 // schedule the planner weighed (src/scratchpad/recommend.ts, through `fusionReport` or
 // `planNetwork` with `candidates: true`), each with its bytes and estimated cycles, which one is
 // planned, and whether the deployment check lets it through. The page draws exactly these.
-import type { BlockRow } from "../src/report.js";
+import type { BlockRow } from "../src/fusion-report.js";
 
 /** One way of running a block: which layers are fused, with which schedule, and what it costs. */
 export interface Candidate {

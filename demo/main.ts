@@ -2,8 +2,8 @@
 // Worker, a new one per change so a stale job just stops, and redraws the chart and totals from what
 // the worker streams back; a new run or an error clears what the previous run showed) and the drift
 // between deployments (drift.ts). The URL's hash picks the view (#fusion, #drift).
-import { QUANT_SCHEMES } from "../src/networks/mobilenet.js";
-import type { BlockRow } from "../src/report.js";
+import { QUANT_SCHEMES } from "../src/presets/mobilenet.js";
+import type { BlockRow } from "../src/fusion-report.js";
 import { DMA_PRESETS } from "../src/scratchpad/memory.js";
 import type { BlockPlan, Candidate } from "./candidates.js";
 import type { FromWorker, Job } from "./protocol.js";

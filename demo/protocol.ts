@@ -1,8 +1,8 @@
 // Messages between the page and its workers: the fusion report (main.ts, worker.ts) and the drift
 // view (drift.ts, drift-worker.ts).
-import type { QuantScheme } from "../src/networks/mobilenet.js";
+import type { QuantScheme } from "../src/presets/mobilenet.js";
 import type { MemoryConfig } from "../src/scratchpad/memory.js";
-import type { BlockRow } from "../src/report.js";
+import type { BlockRow } from "../src/fusion-report.js";
 import type { Layout } from "../src/types.js";
 import type { Objective } from "../src/scratchpad/plan.js";
 import type { BlockPlan } from "./candidates.js";

@@ -6,10 +6,10 @@
 //  - an ONNX model: `planNetwork`, then the network run with its blocks on the model against the
 //    reference run, as `dwpw plan --run` does.
 import { init } from "../src/runtime.js";
-import { fusionReport, type BlockRow } from "../src/report.js";
-import { mobilenetV1, mobilenetV2, type NetworkSpec } from "../src/networks/mobilenet.js";
+import { fusionReport, type BlockRow } from "../src/fusion-report.js";
+import { mobilenetV1, mobilenetV2, type NetworkSpec } from "../src/presets/mobilenet.js";
 import { loadOnnx } from "../src/onnx/index.js";
-import { planNetwork } from "../src/network/plan.js";
+import { planNetwork } from "../src/network/fusion-plan.js";
 import type { Network } from "../src/network/network.js";
 import { resolveMemory } from "../src/scratchpad/memory.js";
 import { check, presetSubjects, type Finding } from "../src/check/index.js";

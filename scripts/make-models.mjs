@@ -20,7 +20,8 @@
 // and that the QDQ form, optimized at level extended (the optimized graph ORT saves), has no float
 // Conv/Add/Gemm/MatMul/GlobalAveragePool/Relu/Clip left.
 // onnxruntime-web (WebAssembly, in Node) runs the QLinear form too: its QLinearAdd rounds
-// differently (issue 5); the tensors where it differs are stored separately.
+// differently (see `AddRounding` in src/network/types.ts); the tensors where it differs are stored
+// separately.
 // Besides the MobileNet-like networks: add-stress-{int8,uint8} (QLinearAdd parameters that tell
 // the candidate roundings apart, with per-channel broadcasts) and u8s8-stress (uint8 with
 // full-range weights, where ORT's x86 u8 x s8 kernels saturate; needs an AVX2 host without VNNI).

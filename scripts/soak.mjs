@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run soak`: a long run of mixed calls of every kernel and block schedule (issue 7, item 3).
+// `npm run soak`: a long run of mixed calls of every kernel and block schedule.
 //
 // Each input tried is a random valid layer or block (every requant scheme, both layouts, both
 // dtypes, extreme weights, biases, shifts and multipliers), or a hostile variant of one that must

@@ -4,7 +4,7 @@
 import { Arena } from "./wasm/arena.js";
 import { instantiate, simdSupported, type KernelExports } from "./wasm/module.js";
 import { HEADER_BYTES, channelParams, writeHeader } from "./wasm/params.js";
-import { checkCall, checkPrepared, outputTensor, type Layer } from "./validate.js";
+import { checkCall, checkPrepared, outputTensor, type CheckedLayer } from "./validate.js";
 import type { ConvOp, DepthwiseOp, Layout, Padding, PointwiseOp, Tensor } from "./types.js";
 import {
   checkFullyConnectedCall, checkGeneralCall, generalLayerFor, generalOutput, prepareGeneralOn,
@@ -73,7 +73,7 @@ export function runKernel(
 }
 
 /** The kernel call that computes a whole validated layer. */
-export function layerCall(layer: Layer): KernelCall {
+export function layerCall(layer: CheckedLayer): KernelCall {
   return {
     kind: layer.kind, height: layer.height, width: layer.width, channels: layer.channels,
     outChannels: layer.outChannels, signed: layer.inDtype === "int8", zeroPoint: layer.inZeroPoint,
@@ -130,7 +130,7 @@ export class Engine {
     return prepareGeneralOn(this, generalLayerFor(shape, op));
   }
 
-  private run(c: { data: Int8Array | Uint8Array; layer: Layer }): Tensor {
+  private run(c: { data: Int8Array | Uint8Array; layer: CheckedLayer }): Tensor {
     const k = this.place(c.data, c.layer);
     k.run();
     return k.output();
@@ -144,11 +144,11 @@ export class Engine {
    * until the engine's next call, which reuses the memory: after it, both throw instead of
    * computing on another call's buffers. The benchmark times `run()` alone.
    */
-  prepare(input: Tensor, layer: Layer): { run(): void; output(): Tensor } {
+  prepare(input: Tensor, layer: CheckedLayer): { run(): void; output(): Tensor } {
     return this.place(checkPrepared(input, layer), layer);
   }
 
-  private place(data: Int8Array | Uint8Array, layer: Layer): { run(): void; output(): Tensor } {
+  private place(data: Int8Array | Uint8Array, layer: CheckedLayer): { run(): void; output(): Tensor } {
     const out = outputTensor(layer);
     const call = layerCall(layer);
     const p = channelParams(layer.requant, layer.bias);

@@ -1,6 +1,6 @@
 // Turning real-valued quantization scales into each scheme's integer parameters, exactly the way the
 // ecosystems do it (SPEC §3 "Derivation"), plus the TF/ONNX padding helpers (SPEC §1).
-import type { Dtype, OnnxRequant, Padding, TfliteRequant } from "./types.js";
+import type { Padding } from "./types.js";
 
 /** Real scales of one convolution: input and output per tensor, weights per output channel. */
 export interface Scales {
@@ -111,22 +111,6 @@ export function onnxScales(scales: Scales): Float32Array {
     if (!Number.isFinite(v)) throw new RangeError(`scales: input*weights[${c}]/output overflows float32`);
     return v;
   });
-}
-
-/** A `tflite` requant from real scales; `min`/`max` are the fused activation range. */
-export function requantTflite(
-  scales: Scales,
-  output: { zeroPoint: number; min: number; max: number },
-  rounding: "double" | "single" = "double",
-): TfliteRequant {
-  const { multiplier, shift } = tfliteMultipliers(scales, rounding);
-  return { scheme: "tflite", rounding, multiplier, shift, outputZeroPoint: output.zeroPoint, min: output.min, max: output.max };
-}
-
-/** An `onnx` requant from real scales; the clamp is the output dtype's full range, as in QLinearConv. */
-export function requantOnnx(scales: Scales, output: { zeroPoint: number; dtype: Dtype }): OnnxRequant {
-  const [min, max] = output.dtype === "int8" ? [-128, 127] : [0, 255];
-  return { scheme: "onnx", scale: onnxScales(scales), outputZeroPoint: output.zeroPoint, min, max };
 }
 
 function positive(v: unknown, field: string): number {

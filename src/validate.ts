@@ -1,6 +1,6 @@
 // Argument checking shared by the WebAssembly kernels and the reference: every public entry point
-// turns its (tensor, op) into a `Layer` here first, so bad input is rejected once, in one place,
-// with an error naming the field, before any byte reaches WebAssembly.
+// turns its (tensor, op) into a `CheckedLayer` here first, so bad input is rejected once, in one
+// place, with an error naming the field, before any byte reaches WebAssembly.
 import { DMA_PRESETS } from "./scratchpad/memory.js";
 import { LIST_FIELDS, SCALAR_FIELDS, SCHEME_NAMES, schemeNamed, type CheckedRequant } from "./schemes/index.js";
 import { checkInt, dtypeRange, isObject } from "./schemes/scheme.js";
@@ -15,7 +15,7 @@ export const MAX_ELEMENTS = 1 << 28;
 export type { CheckedRequant };
 
 /** A validated convolution: geometry, dtypes and normalized parameters. Pointwise is 1x1/stride 1/no pad. */
-export interface Layer {
+export interface CheckedLayer {
   kind: "depthwise" | "pointwise";
   inDtype: Dtype;
   layout: Layout;
@@ -356,7 +356,7 @@ export function shapeOf(t: Tensor, dtype: Dtype): TensorShape {
  * Validates `op` applied to an input of shape `s` (already valid) and derives the layer.
  * `f` names the op and `inField` the input in error messages (e.g. "ops[1]", "ops[0] output").
  */
-export function layerOf(s: TensorShape, rawOp: ConvOp, f = "op", inField = "input"): Layer {
+export function layerOf(s: TensorShape, rawOp: ConvOp, f = "op", inField = "input"): CheckedLayer {
   const op = snapshotOp(rawOp);
   if (!isObject(op)) throw new TypeError(`${f} must be a convolution object`);
   const { height: h, width: w, channels: c } = s;
@@ -403,7 +403,7 @@ export function layerOf(s: TensorShape, rawOp: ConvOp, f = "op", inField = "inpu
 }
 
 /** The shape of a layer's output. */
-export function outputShape(layer: Layer): TensorShape {
+export function outputShape(layer: CheckedLayer): TensorShape {
   return {
     height: layer.outHeight, width: layer.outWidth, channels: layer.outChannels,
     layout: layer.layout, zeroPoint: layer.outZeroPoint, dtype: layer.outDtype,
@@ -415,9 +415,9 @@ function checkKind(op: unknown, kind: string): void {
 }
 
 /** Layers made by the checks here (frozen): `Engine.prepare` takes no other. */
-const validatedLayers = new WeakSet<Layer>();
+const validatedLayers = new WeakSet<CheckedLayer>();
 
-function sealLayer(l: Layer): Layer {
+function sealLayer(l: CheckedLayer): CheckedLayer {
   Object.freeze(l.pad);
   Object.freeze(l.requant);
   validatedLayers.add(Object.freeze(l));
@@ -425,8 +425,8 @@ function sealLayer(l: Layer): Layer {
 }
 
 /** Whether `l` is a layer these checks made. */
-export function isValidatedLayer(l: unknown): l is Layer {
-  return isObject(l) && validatedLayers.has(l as unknown as Layer);
+export function isValidatedLayer(l: unknown): l is CheckedLayer {
+  return isObject(l) && validatedLayers.has(l as unknown as CheckedLayer);
 }
 
 /**
@@ -434,7 +434,7 @@ export function isValidatedLayer(l: unknown): l is Layer {
  * `snapshotOp`), validated, and what is returned is all the computation may read: the input's
  * bytes (a view captured by the snapshot) and the frozen layer. `kind` restricts the op's kind.
  */
-export function checkCall(input: unknown, op: unknown, kind?: "depthwise" | "pointwise"): { data: Int8Array | Uint8Array; layer: Layer } {
+export function checkCall(input: unknown, op: unknown, kind?: "depthwise" | "pointwise"): { data: Int8Array | Uint8Array; layer: CheckedLayer } {
   const t = snapshotTensor(input);
   const o = snapshotOp(op);
   const dtype = checkTensor(t);
@@ -444,17 +444,17 @@ export function checkCall(input: unknown, op: unknown, kind?: "depthwise" | "poi
 }
 
 /** Validates a depthwise convolution and derives its output geometry. */
-export function checkDepthwise(input: Tensor, op: DepthwiseOp): Layer {
+export function checkDepthwise(input: Tensor, op: DepthwiseOp): CheckedLayer {
   return checkCall(input, op, "depthwise").layer;
 }
 
 /** Validates a pointwise convolution and derives its output geometry. */
-export function checkPointwise(input: Tensor, op: PointwiseOp): Layer {
+export function checkPointwise(input: Tensor, op: PointwiseOp): CheckedLayer {
   return checkCall(input, op, "pointwise").layer;
 }
 
 /** Validates either kind of op. */
-export function checkConv(input: Tensor, op: ConvOp): Layer {
+export function checkConv(input: Tensor, op: ConvOp): CheckedLayer {
   return checkCall(input, op).layer;
 }
 
@@ -483,7 +483,7 @@ export function checkPrepared(input: unknown, layer: unknown): Int8Array | Uint8
 }
 
 /** An empty output tensor of a validated layer, in the input's layout. */
-export function outputTensor(layer: Layer): Tensor {
+export function outputTensor(layer: CheckedLayer): Tensor {
   const n = layer.outHeight * layer.outWidth * layer.outChannels;
   return {
     data: layer.outDtype === "int8" ? new Int8Array(n) : new Uint8Array(n),

@@ -1,4 +1,4 @@
-// Depthwise-separable blocks on the GAP8 scratchpad model (SPEC §5, issue 3 "Done means"):
+// Depthwise-separable blocks on the GAP8 scratchpad model (SPEC §5):
 // (1) every schedule x layout x scheme x random shapes, memories and forced tilings gives the bytes
 //     of `reference` run layer by layer, and `plan` equals the executed report field by field;
 // (2) a layer that fits L1 whole moves its input, output, weights and parameters exactly once;
@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { block, defaultEngine, init, plan, reference, SCHEDULES, toLayout } from "../src/index.js";
 import type { BlockOptions, MemoryConfig, TransferReport } from "../src/index.js";
 import type { ConvOp, DepthwiseOp, Layout, Padding, PointwiseOp, Tensor } from "../src/types.js";
-import { BLOCK_SCHEMES, makeBlock, paramBytesPerChannelByHand, type BlockScheme, type BlockSpec, type Order } from "./helpers/blocks.js";
+import { BLOCK_SCHEMES, makeBlock, paramBytesPerChannelByHand, type BlockScheme, type BlockCase, type Order } from "./helpers/blocks.js";
 
 /** Runs per property (schedule x layout x scheme); BLOCK_RUNS overrides (in Node; the suite also runs in a browser). */
 const RUNS = Number((typeof process === "undefined" ? undefined : process.env?.BLOCK_RUNS) ?? 48);
@@ -64,7 +64,7 @@ function tensorDiff(got: Tensor, want: Tensor): string | null {
 const layerByLayer = (input: Tensor, ops: [ConvOp, ConvOp]): Tensor => reference.conv(reference.conv(input, ops[0]), ops[1]);
 
 /** Shapes of a block by hand: [input, intermediate, output] as [H, W, C] and the depthwise geometry. */
-function shapes(spec: Pick<BlockSpec, "order" | "height" | "width" | "channels" | "outChannels" | "kernel" | "stride" | "pad">) {
+function shapes(spec: Pick<BlockCase, "order" | "height" | "width" | "channels" | "outChannels" | "kernel" | "stride" | "pad">) {
   const { height: H, width: W, channels: C, outChannels: Co, kernel: [kh, kw], stride: [sh, sw], pad } = spec;
   const ho = Math.floor((H + pad.top + pad.bottom - kh) / sh) + 1;
   const wo = Math.floor((W + pad.left + pad.right - kw) / sw) + 1;
@@ -109,7 +109,7 @@ const strideArb = fc.oneof(
 const channelsArb = fc.oneof(fc.integer({ min: 0, max: 19 }).map((k) => 2 * k + 1), fc.integer({ min: 1, max: 40 }));
 
 /** A random block shape for an order, layout and scheme (H fixed up so the output is never empty). */
-function specArb(order: Order, layout: Layout, scheme: BlockScheme): fc.Arbitrary<BlockSpec> {
+function specArb(order: Order, layout: Layout, scheme: BlockScheme): fc.Arbitrary<BlockCase> {
   return fc
     .record({ kernel: kernelArb, stride: strideArb, seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }) })
     .chain(({ kernel, stride, seed }) =>
@@ -194,7 +194,7 @@ function tilingArb(schedule: string): fc.Arbitrary<Record<string, number> | unde
 }
 
 /** The largest meaningful value of each tiling key, by hand: forced values beyond it are clamped. */
-function tilingLimit(spec: BlockSpec, key: string): number {
+function tilingLimit(spec: BlockCase, key: string): number {
   const s = shapes(spec);
   const dwOutH = s.dwOut[0]!, pwIn = spec.order === "dw-pw" ? s.mid : [spec.height, spec.width, spec.channels];
   switch (key) {
@@ -331,7 +331,7 @@ describe("block: every schedule gives the reference's bytes and plan()'s report"
 // L1 overflow: the error says by how many bytes, and that many more bytes are enough
 
 describe("block: a tiling that cannot fit L1 is refused with the shortfall in bytes", () => {
-  const spec: BlockSpec = {
+  const spec: BlockCase = {
     order: "pw-dw", layout: "HWC", scheme: "tflite-double", height: 6, width: 7, channels: 9, outChannels: 31,
     kernel: [3, 3], stride: [1, 1], pad: { top: 1, left: 1, bottom: 1, right: 1 }, seed: 3,
   };
@@ -418,7 +418,7 @@ describe("block: a tiling that cannot fit L1 is refused with the shortfall in by
 // (2) A block that fits L1 whole moves everything once
 
 describe("block: with an L1 that holds everything, each tensor and weight moves exactly once", () => {
-  const cases: Array<Omit<BlockSpec, "order" | "layout" | "seed" | "scheme">> = [
+  const cases: Array<Omit<BlockCase, "order" | "layout" | "seed" | "scheme">> = [
     { height: 9, width: 7, channels: 13, outChannels: 21, kernel: [3, 3], stride: [1, 1], pad: { top: 1, left: 1, bottom: 1, right: 1 } },
     { height: 11, width: 6, channels: 5, outChannels: 17, kernel: [5, 5], stride: [2, 2], pad: { top: 2, left: 1, bottom: 2, right: 3 } },
     { height: 10, width: 8, channels: 7, outChannels: 3, kernel: [3, 3], stride: [2, 1], pad: { top: 0, left: 2, bottom: 0, right: 0 } },
@@ -433,7 +433,7 @@ describe("block: with an L1 that holds everything, each tensor and weight moves 
         it(`${schedule} [${order}, ${layout}]`, () => {
           cases.forEach((c, i) => {
             for (const scheme of BLOCK_SCHEMES) {
-              const spec: BlockSpec = { ...c, order, layout, scheme, seed: 1000 + i };
+              const spec: BlockCase = { ...c, order, layout, scheme, seed: 1000 + i };
               const { input, ops } = makeBlock(spec);
               const { output, report } = block(input, ops, { schedule, memory: BIG_L1 });
               const tag = `${schedule} case ${i} ${scheme} ${JSON.stringify(report.tiling)}`;
@@ -472,7 +472,7 @@ describe("block: with an L1 that holds everything, each tensor and weight moves 
   }
 
   it("the first case by hand: 9x7x13 -> DW 3x3 pad 1 -> PW 21, tflite, unfused and fused", () => {
-    const spec: BlockSpec = { ...cases[0]!, order: "dw-pw", layout: "HWC", scheme: "tflite-double", seed: 5 };
+    const spec: BlockCase = { ...cases[0]!, order: "dw-pw", layout: "HWC", scheme: "tflite-double", seed: 5 };
     const { input, ops } = makeBlock(spec);
     const bias = (ops[0].bias ? 4 : 0) * 13 + (ops[1].bias ? 4 : 0) * 21;
     const fused = block(input, ops, { schedule: "dw-pw/HWC-HWC-HWC/rows", memory: BIG_L1 }).report;
@@ -486,7 +486,7 @@ describe("block: with an L1 that holds everything, each tensor and weight moves 
 
 describe("block: DMA counts and costs by hand (SPEC §5 cost rules)", () => {
   // 4x5x3 -> DW 3x3 pad 1 -> PW 6, pulp-shift with an int32 bias on both layers: params are the biases only.
-  const spec: BlockSpec = {
+  const spec: BlockCase = {
     order: "dw-pw", layout: "HWC", scheme: "pulp-shift", height: 4, width: 5, channels: 3, outChannels: 6,
     kernel: [3, 3], stride: [1, 1], pad: { top: 1, left: 1, bottom: 1, right: 1 }, seed: 21,
   };
@@ -634,7 +634,7 @@ describe("block: without a schedule, the one that moves the fewest activation by
           const r = (lo: number, hi: number, k: number) => lo + (Math.imul(seed ^ (k * 0x9e3779b9), 2654435761) >>> 0) % (hi - lo + 1);
           const k = r(0, 3, 1) < 2 ? 3 : 5;
           const pad: Padding = { top: r(0, k - 1, 2), left: r(0, k - 1, 3), bottom: r(0, k - 1, 4), right: r(0, k - 1, 5) };
-          const spec: BlockSpec = {
+          const spec: BlockCase = {
             order, layout, scheme, seed, kernel: [k, k], stride: [r(1, 2, 6), r(1, 2, 7)], pad,
             height: Math.max(r(1, 14, 8), k), width: Math.max(r(1, 14, 9), k), channels: r(1, 40, 10), outChannels: r(1, 40, 11),
           };
@@ -683,7 +683,7 @@ describe("block: without a schedule, the one that moves the fewest activation by
   }
 
   it("MobileNetV1-like stride-1 block (28x28x64, DW 3x3 pad 1, PW 64, HWC): fused moves about half the activation bytes", () => {
-    const spec: BlockSpec = {
+    const spec: BlockCase = {
       order: "dw-pw", layout: "HWC", scheme: "tflite-double", height: 28, width: 28, channels: 64, outChannels: 64,
       kernel: [3, 3], stride: [1, 1], pad: { top: 1, left: 1, bottom: 1, right: 1 }, seed: 11,
     };
@@ -706,7 +706,7 @@ describe("block: without a schedule, the one that moves the fewest activation by
 
   it("pw-dw expansion block (14x14x16, PW 96, DW 3x3 pad 1): fused beats unfused by more than 52.97%", () => {
     for (const layout of ["HWC", "CHW"] as const) {
-      const spec: BlockSpec = {
+      const spec: BlockCase = {
         order: "pw-dw", layout, scheme: "pulp-bn", height: 14, width: 14, channels: 16, outChannels: 96,
         kernel: [3, 3], stride: [1, 1], pad: { top: 1, left: 1, bottom: 1, right: 1 }, seed: 12,
       };
@@ -725,7 +725,7 @@ describe("block: without a schedule, the one that moves the fewest activation by
 // (4) Errors, each followed by a good call
 
 describe("block: bad arguments are refused with an error naming the field", () => {
-  const spec: BlockSpec = {
+  const spec: BlockCase = {
     order: "dw-pw", layout: "HWC", scheme: "onnx-int8", height: 7, width: 5, channels: 9, outChannels: 11,
     kernel: [3, 3], stride: [2, 1], pad: { top: 1, left: 0, bottom: 2, right: 1 }, seed: 77,
   };
@@ -851,7 +851,7 @@ describe("block: repeated calls are deterministic and do not grow memory", () =>
       const layout: Layout = r(0, 1, 2) ? "HWC" : "CHW";
       const k = r(0, 1, 3) ? 3 : 5;
       const big = i === 97; // one call clearly larger than every other
-      const spec: BlockSpec = {
+      const spec: BlockCase = {
         order, layout, scheme: BLOCK_SCHEMES[r(0, BLOCK_SCHEMES.length - 1, 4)]!, seed: i,
         height: big ? 40 : Math.max(r(1, 14, 5), k), width: big ? 40 : Math.max(r(1, 14, 6), k),
         channels: big ? 48 : r(1, 40, 7), outChannels: big ? 64 : r(1, 40, 8),

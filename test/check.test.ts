@@ -1,6 +1,6 @@
-// Deployment check (issue 9). Every expected value below is derived by hand from the issue's
-// rules; the derivation is in the comment next to it. Notation: W input width, Wo output width,
-// pl/pr left/right pad, sw stride across, leftNeed(x) = max(pl - x*sw, 0),
+// Deployment check. Every expected value below is derived by hand from the measured rules
+// (src/check/rules.ts); the derivation is in the comment next to it. Notation: W input width,
+// Wo output width, pl/pr left/right pad, sw stride across, leftNeed(x) = max(pl - x*sw, 0),
 // rightNeed(x) = max(x*sw - pl + kw - W, 0), zeroed(x) = max(floor(kw/2) - (W - x*sw - 1), 0)
 // (what the right-region code zeroes), dimIncr = 4*ceil(kw/4) - kw.
 // Regions in loop order: left = the columns with x*sw < pl (ceil(pl/sw) of them), then the
@@ -97,7 +97,7 @@ describe("depthwise 3x3, symmetric pad 1", () => {
     // Right {2}: rightNeed(2) = 4-1+3-5 = 1, zeroed(2) = max(1-(5-4-1), 0) = 1.
     expect(check(layer(5, dw3(2)), PULP)).toEqual([]);
   });
-  test("issue's summary: wrong exactly for widths <= 2 at stride 1 and <= 3 at stride 2", () => {
+  test("the measured summary: wrong exactly for widths <= 2 at stride 1 and <= 3 at stride 2", () => {
     for (let w = 1; w <= 64; w++) {
       expect(check(layer(w, dw3(1)), PULP).length > 0, `stride 1 width ${w}`).toBe(w <= 2);
       expect(check(layer(w, dw3(2)), PULP).length > 0, `stride 2 width ${w}`).toBe(w <= 3);

@@ -1,4 +1,4 @@
-// Issue 7, item 4: the same inputs give the same bytes across runs, across the SIMD and scalar
+// Determinism: the same inputs give the same bytes across runs, across the SIMD and scalar
 // builds (and the reference), across fresh engines, across worker threads running at the same
 // time, and across processes. (Chromium is covered by the browser suite under test/browser.)
 //

@@ -2,7 +2,7 @@
 // arithmetic (BigInt), and the QLinearAdd / QuantizeLinear building blocks on their edge cases.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { addWasm, addX86, addX86Constants, dequantizeValue, fma32, quantizeValue, requantOnnx, roundHalfEven } from "../src/network/arith.js";
+import { addWasm, addX86, addX86Constants, dequantizeValue, fma32, quantizeValue, requantizeOnnx, roundHalfEven } from "../src/network/arith.js";
 
 const view = new DataView(new ArrayBuffer(8));
 
@@ -87,9 +87,9 @@ describe("float32 emulation", () => {
 
   it("round half to even, requantization clamp, QuantizeLinear on NaN and infinities", () => {
     expect([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 2.4999999].map(roundHalfEven)).toEqual([0, 2, 2, 0, -2, -2, 2]);
-    expect(requantOnnx(1000, 1, 5, -128, 127)).toBe(127);
-    expect(requantOnnx(-1000, 1, 5, -128, 127)).toBe(-128);
-    expect(requantOnnx(5, 0.5, 0, -128, 127)).toBe(2);
+    expect(requantizeOnnx(1000, 1, 5, -128, 127)).toBe(127);
+    expect(requantizeOnnx(-1000, 1, 5, -128, 127)).toBe(-128);
+    expect(requantizeOnnx(5, 0.5, 0, -128, 127)).toBe(2);
     expect(quantizeValue(NaN, 0.1, 3, 0, 255)).toBe(0);
     expect(quantizeValue(Infinity, 0.1, 3, 0, 255)).toBe(255);
     expect(quantizeValue(-Infinity, 0.1, 3, -128, 127)).toBe(-128);

@@ -1,8 +1,8 @@
 // The fusion plan of an imported MobileNet equals `fusionReport` of the same preset (what
 // `dwpw report` prints), block by block and in total.
 import { describe, expect, it } from "vitest";
-import { fusionReport } from "../src/report.js";
-import { mobilenetV1, mobilenetV2 } from "../src/networks/mobilenet.js";
+import { fusionReport } from "../src/fusion-report.js";
+import { mobilenetV1, mobilenetV2 } from "../src/presets/mobilenet.js";
 import { loadOnnx } from "../src/onnx/index.js";
 // The model generator (plain JS) builds full-size models in memory; no calibration is needed here.
 import { fullV1, fullV2 } from "../scripts/onnx/nets.mjs";

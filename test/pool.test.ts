@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type * as Dwpw from "../src/index.js";
-import type * as Mobilenet from "../src/networks/mobilenet.js";
+import type * as Mobilenet from "../src/presets/mobilenet.js";
 import type { ConvOp, Tensor } from "../src/types.js";
 import { ROOT, compiledPackage } from "./helpers/robustness.js";
 import { Rng } from "./helpers/kernels.js";
@@ -20,7 +20,7 @@ const open: Array<{ close(): Promise<void> }> = [];
 beforeAll(async () => {
   const dir = compiledPackage();
   lib = (await import(pathToFileURL(join(dir, "index.js")).href)) as typeof Dwpw;
-  nets = (await import(pathToFileURL(join(dir, "networks", "mobilenet.js")).href)) as typeof Mobilenet;
+  nets = (await import(pathToFileURL(join(dir, "presets", "mobilenet.js")).href)) as typeof Mobilenet;
   await lib.init();
 }, 120_000);
 

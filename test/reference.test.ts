@@ -4,7 +4,7 @@ import { basename } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { toLayout } from "../src/layout.js";
-import { frexp, onnxScales, padding, quantizeMultiplier, requantOnnx, requantTflite, tfliteMultipliers } from "../src/quant.js";
+import { frexp, onnxScales, padding, quantizeMultiplier, tfliteMultipliers } from "../src/quant.js";
 import { reference } from "../src/reference/index.js";
 import { accumulatorBias, rdbpot, requantize, srdhm } from "../src/reference/requant.js";
 import type { DepthwiseOp, Layout, PointwiseOp, Requant, Tensor } from "../src/types.js";
@@ -371,15 +371,6 @@ describe("quantization helpers", () => {
     expect(Array.from(onnxScales({ input: 0.5, weights: [0.25, 3], output: 2 }))).toEqual([0.0625, 0.75]);
     // f32(1/3) = 11184811 * 2^-25; *3 = 1 + 2^-25, which rounds to 1 in float32 (ulp 2^-23).
     expect(Array.from(onnxScales({ input: 1 / 3, weights: [3], output: 1 }))).toEqual([1]);
-  });
-
-  it("builds requant objects", () => {
-    const s = { input: 0.5, weights: [0.25], output: 2 };
-    expect(requantOnnx(s, { zeroPoint: 7, dtype: "uint8" })).toEqual({ scheme: "onnx", scale: Float32Array.of(0.0625), outputZeroPoint: 7, min: 0, max: 255 });
-    // 0.0625 = 0.5 * 2^-3
-    expect(requantTflite(s, { zeroPoint: -1, min: -128, max: 127 }, "single")).toEqual({
-      scheme: "tflite", rounding: "single", multiplier: Int32Array.of(P30), shift: Int32Array.of(-3), outputZeroPoint: -1, min: -128, max: 127,
-    });
   });
 
   it("rejects scales that are not finite and non-negative", () => {

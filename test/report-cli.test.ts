@@ -1,4 +1,5 @@
-// `dwpw report` prints the deployment check's warnings on stderr (issue 9).
+// `dwpw report` prints the deployment check's warnings on stderr, so they never mix with the report
+// on stdout.
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { report } from "../src/cli/commands/report.js";
 

@@ -1,4 +1,4 @@
-// Issue 7, item 1: hostile input to every public function. Each bad call must throw a RangeError
+// Hostile input to every public function. Each bad call must throw a RangeError
 // or TypeError naming the field (never a WebAssembly trap, another error, a hang, or a result),
 // and a valid call right after every rejected one must still give the reference's exact bytes.
 //

@@ -155,7 +155,7 @@ describe("dwpw CLI: bad invocations", () => {
   }, 60_000);
 
   // Regression: `report --no-run` on MobileNetV2 used to call the kernels without init() (a stack
-  // trace, exit 1); fixed in src/report.ts.
+  // trace, exit 1); fixed in src/fusion-report.ts.
   it("report --no-run on MobileNetV2 (small) exits 0 without touching the kernels", async () => {
     const r = await dwpw(["report", "--no-run", "--network", "mobilenet-v2", "--resolution", "32", "--alpha", "0.35"]);
     expect(r.stderr).not.toMatch(/^\s+at\s/m);

@@ -1,4 +1,4 @@
-// Issue 7, items 1 and 3: sizes beyond what WebAssembly memory (or the modelled L1/L2) can hold,
+// Limits: sizes beyond what WebAssembly memory (or the modelled L1/L2) can hold,
 // typed arrays that lie about their extent, views the kernels must read correctly (shared,
 // resizable, offset), and state that must never leak from one call into the next.
 //
@@ -169,7 +169,7 @@ describe("sizes beyond the limits are rejected before anything is allocated", ()
   });
 
   it("a block whose tensors exceed the configured L2 runs, exact, and says so (fitsL2: false)", () => {
-    // By design (report.ts runs MobileNet blocks larger than GAP8's 512 kB L2): not an error.
+    // By design (fusion-report.ts runs MobileNet blocks larger than GAP8's 512 kB L2): not an error.
     const c = randomBlock(new Rng(9)) as { input: Tensor; ops: [ConvOp, ConvOp] };
     const r = dwpw.block(c.input, c.ops, { schedule: "unfused", memory: { l2: 1 } });
     expect(r.report.fitsL2).toBe(false);

@@ -1,4 +1,4 @@
-// Issue 7, item 2: hostile model files. Truncated, bit-flipped, oversized and garbage ONNX files,
+// Hostile model files. Truncated, bit-flipped, oversized and garbage ONNX files,
 // graphs with cycles or missing initializers, absurd tensor dimensions: each load gives a clean
 // error (OnnxError, a RangeError, or a TypeError) in bounded time and memory, or a network that
 // then runs (or is rejected) cleanly. Never a hang, a trap, or another kind of error.

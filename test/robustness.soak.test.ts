@@ -1,4 +1,4 @@
-// Issue 7, item 3, bounded: a few thousand mixed calls of every kernel and block schedule (the
+// The soak run, bounded: a few thousand mixed calls of every kernel and block schedule (the
 // long version is `npm run soak`, 100,000 calls). Same generator, same checks: every result equal
 // to the reference, sentinel calls repeated throughout give their first bytes, valid calls after
 // rejected ones are exact, plan() equals the counted block report, WebAssembly memory stays under

@@ -250,7 +250,7 @@ export class NetBuilder {
 
   /**
    * ONNX Runtime's x86 and WebAssembly builds round QLinearAdd differently on about one output in
-   * 10^5 (issue 5). Among output scales within half a percent of the calibrated one, this
+   * 10^5. Among output scales within half a percent of the calibrated one, this
    * picks the one where the two roundings disagree on the most calibration (a, b) pairs, so that
    * the test models exercise the difference.
    */

@@ -146,7 +146,7 @@ export const SMALL_NETS = {
 const V1_TABLE = [[64, 1], [128, 2], [128, 1], [256, 2], [256, 1], [512, 2], [512, 1], [512, 1], [512, 1], [512, 1], [512, 1], [1024, 2], [1024, 1]];
 const V2_TABLE = [[1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 3, 2], [6, 64, 4, 2], [6, 96, 3, 1], [6, 160, 3, 2], [6, 320, 1, 1]];
 
-/** Full-size MobileNetV1 (alpha, resolution) as the presets of src/networks/mobilenet.ts define it. */
+/** Full-size MobileNetV1 (alpha, resolution) as the presets of src/presets/mobilenet.ts define it. */
 export function fullV1({ alpha, resolution, dtype = "int8", padding = "symmetric", calibrate = true }) {
   const a = Number.isInteger(alpha) ? alpha.toFixed(1) : String(alpha);
   return mobilenetV1Net({

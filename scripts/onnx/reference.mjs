@@ -24,7 +24,7 @@ export function roundHalfEven(v) {
  * SPEC §3 onnx: one int32 accumulator to an output value.
  * Returns { q, tie, clamped } so callers can count ties and saturation.
  */
-export function requantOnnx(acc, scale, zeroPoint, min, max) {
+export function requantizeOnnx(acc, scale, zeroPoint, min, max) {
   let v = f32(f32(acc) * scale);
   let clamped = false;
   if (v < min - zeroPoint) {
@@ -97,7 +97,7 @@ export function requantPlanes(acc, C, scale, zeroPoint, min, max) {
   let clampedHigh = 0;
   for (let c = 0; c < C; c++) {
     for (let p = 0; p < HW; p++) {
-      const r = requantOnnx(acc[c * HW + p], scale[c], zeroPoint, min, max);
+      const r = requantizeOnnx(acc[c * HW + p], scale[c], zeroPoint, min, max);
       out[c * HW + p] = r.q;
       if (r.tie) ties++;
       if (r.clamped) {

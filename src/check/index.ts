@@ -1,11 +1,11 @@
-// The deployment check (issue 9): given a layer, a block or a network, list the places where the
+// The deployment check: given a layer, a block or a network, list the places where the
 // kernels that really run on GAP8 would not give the bytes dwpw computes. The rules themselves are
 // the table in ./rules.ts; this file walks the subject, derives each op's geometry and
 // deployment, and runs the table.
 import type { ConvOp, Layout, Padding, Requant } from "../types.js";
 import { MAX_DIM, snapshotValue } from "../validate.js";
 import { SCHEME_NAMES, schemeNamed } from "../schemes/index.js";
-import { randomOp, type NetworkSpec, type QuantScheme } from "../networks/mobilenet.js";
+import { randomOp, type NetworkSpec, type QuantScheme } from "../presets/mobilenet.js";
 import {
   FUSED_SCHEDULES,
   RULES,

@@ -1,11 +1,11 @@
-// The deployment-check rules (issue 9): where the kernels that really run on GAP8 (PULP-NN and the
+// The deployment-check rules: where the kernels that really run on GAP8 (PULP-NN and the
 // paper's fused DORY kernels) compute bytes other than the mathematically defined result that
 // dwpw computes. Every rule is one row of `RULES` below: which kernels it concerns, what it
 // tests, a plain-language explanation, a suggested fix and the evidence it rests on.
 //
-// The facts come from issue 9 (found by running the kernels unmodified on a host, core by core,
-// over more than 7,000 layer configurations) and are encoded literally. Where the issue is silent
-// a comment marked "Decision:" says what was chosen and why.
+// The facts were found by running the kernels unmodified on a host, core by core, over more than
+// 7,000 layer configurations (the "measurements" below), and are encoded literally. Where the
+// measurements are silent a comment marked "Decision:" says what was chosen and why.
 //
 // All arithmetic is on small non-negative integers (pixels, taps); divisions are written with
 // explicit floor / ceil so nothing depends on floating point.
@@ -129,7 +129,8 @@ export interface Rule {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Depthwise column analysis (issue 9, "Depthwise").
+// Depthwise column analysis: the column regions of the generic depthwise kernel, where the
+// measured depthwise defects live.
 
 /** `ceil(a / b)` for a >= 0, b > 0, in integers. */
 function ceilDiv(a: number, b: number): number {
@@ -142,7 +143,7 @@ export function outSize(n: number, k: number, s: number, p0: number, p1: number)
 }
 
 /** The column regions of `pulp_nn_depthwise_generic` (and the paper's layout variants, which
- * share its column-buffer code) for one layer, and every per-column defect of issue 9. */
+ * share its column-buffer code) for one layer, and every per-column defect measured. */
 export interface ColumnAnalysis {
   width: number;
   kw: number;
@@ -179,18 +180,18 @@ export interface ColumnAnalysis {
 
 /**
  * Classifies the output columns of a depthwise layer into the kernel's three regions and lists
- * every column that breaks one of issue 9's conditions.
+ * every column that breaks one of the measured conditions.
  *
- * Regions, as the issue defines them: left `x*sw < padLeft`, right `x >= Wo - padRight`, middle
- * otherwise; "the middle region always runs at least once". Decision: the regions are taken in
- * the kernel's loop order (left, then middle, then right, each starting where the previous one
- * stopped), so the middle's run-at-least-once column is the first non-left column `ceil(padLeft/sw)`
- * even when the issue's right-region test alone would put it on the right. This is what makes
- * width 2 at stride 1 (3x3, pad 1) wrong, as the issue states it is: its column 1 is computed by
- * the middle code, which zeroes no right pad tap. When left and right sets would overlap, the
- * column belongs to the left region (it is computed first). One consequence: a right-region
- * column always has `x*sw >= padLeft`, so the issue's "no right-region column needs left padding"
- * can never fire; it is kept as a rule because the issue lists it.
+ * Regions, as the measurements define them: left `x*sw < padLeft`, right `x >= Wo - padRight`,
+ * middle otherwise; "the middle region always runs at least once". Decision: the regions are taken
+ * in the kernel's loop order (left, then middle, then right, each starting where the previous one
+ * stopped), so the middle's run-at-least-once column is the first non-left column
+ * `ceil(padLeft/sw)` even when the right-region test alone would put it on the right. This is what
+ * makes width 2 at stride 1 (3x3, pad 1) wrong, as measured: its column 1 is computed by the middle
+ * code, which zeroes no right pad tap. When left and right sets would overlap, the column belongs
+ * to the left region (it is computed first). One consequence: a right-region column always has
+ * `x*sw >= padLeft`, so the measured condition "no right-region column needs left padding" can
+ * never fire; it is kept as a rule so that the table encodes every measured condition.
  */
 export function analyzeColumns(width: number, kw: number, sw: number, padLeft: number, padRight: number): ColumnAnalysis {
   const W = width;
@@ -348,7 +349,7 @@ function genericDw(c: RuleContext): boolean {
 }
 
 /**
- * The deployment-check rules, in the order findings are reported. One row per fact of issue 9.
+ * The deployment-check rules, in the order findings are reported. One row per measured fact.
  */
 export const RULES: readonly Rule[] = [
   // ----- depthwise -----
@@ -363,7 +364,7 @@ export const RULES: readonly Rule[] = [
     fix: "Embed the kernel in a 3x3 kernel with zero weights and matching extra padding; on PULP-NN, pulp_nn_depthwise_less_4_weights handles it when there is no horizontal padding.",
     evidence: {
       kernel: DW_KERNELS,
-      observed: "kh*kw >= 4 is required; 1x1, 1x3, 3x1 kernels are wrong in the generic kernel (issue 9).",
+      observed: "kh*kw >= 4 is required; 1x1, 1x3, 3x1 kernels are wrong in the generic kernel.",
     },
     test(c) {
       if (!genericDw(c) || c.kh * c.kw >= 4) return null;
@@ -383,7 +384,7 @@ export const RULES: readonly Rule[] = [
     fix: "Remove the horizontal padding (pad the tensor in memory instead), or embed the kernel in a 3x3 kernel with zero weights and use the generic kernel.",
     evidence: {
       kernel: "pulp_nn_depthwise_less_4_weights",
-      observed: "handles 1x1, 1x3, 3x1 kernels, but only without horizontal padding (issue 9).",
+      observed: "handles 1x1, 1x3, 3x1 kernels, but only without horizontal padding.",
     },
     test(c) {
       if (c.kind !== "depthwise" || c.target !== "pulp-nn" || c.depthwiseKernel !== "less_4_weights" || c.kh * c.kw >= 4) return null;
@@ -407,7 +408,7 @@ export const RULES: readonly Rule[] = [
     fix: "Use a wider input or smaller left padding so at least one column lies after the left-padded ones.",
     evidence: {
       kernel: DW_KERNELS,
-      observed: "the middle region's first column must be < Wo (it runs even when it should not); for 3x3 pad 1, widths <= 2 at stride 1 and <= 3 at stride 2 go wrong (issue 9).",
+      observed: "the middle region's first column must be < Wo (it runs even when it should not); for 3x3 pad 1, widths <= 2 at stride 1 and <= 3 at stride 2 go wrong.",
     },
     test(c) {
       if (!genericDw(c)) return null;
@@ -431,7 +432,7 @@ export const RULES: readonly Rule[] = [
     explanation:
       "Columns in the left region get their left pad taps zeroed but none on the right, so a window that also overhangs the right edge reads bytes past the end of the input row.",
     fix: "Widen the input or use less padding so that no window overhangs both edges.",
-    evidence: { kernel: DW_KERNELS, observed: "no left-region column may need right padding (issue 9)." },
+    evidence: { kernel: DW_KERNELS, observed: "no left-region column may need right padding." },
     test(c) {
       if (!genericDw(c)) return null;
       const a = analyzeColumns(c.width, c.kw, c.sw, c.pad.left, c.pad.right);
@@ -454,7 +455,7 @@ export const RULES: readonly Rule[] = [
     explanation:
       "Middle-region columns copy kw input bytes and zero nothing, so a middle column whose window overhangs the right edge (for example the one forced by the run-at-least-once loop) reads past the end of the input row.",
     fix: "Use symmetric padding floor(kw/2) and a width at which the right-padded columns fall in the right region.",
-    evidence: { kernel: DW_KERNELS, observed: "no middle-region column may need right padding (issue 9)." },
+    evidence: { kernel: DW_KERNELS, observed: "no middle-region column may need right padding." },
     test(c) {
       if (!genericDw(c)) return null;
       const a = analyzeColumns(c.width, c.kw, c.sw, c.pad.left, c.pad.right);
@@ -475,9 +476,9 @@ export const RULES: readonly Rule[] = [
     severity: "error",
     title: "Right-region column needs left padding",
     explanation:
-      "Right-region columns zero only right pad taps. (With the kernel's loop order a right-region column never needs left padding; the rule is kept because issue 9 states it.)",
+      "Right-region columns zero only right pad taps. (With the kernel's loop order a right-region column never needs left padding; the rule is kept because the measurements list it as a condition.)",
     fix: "Widen the input so that no window overhangs both edges.",
-    evidence: { kernel: DW_KERNELS, observed: "no right-region column may need left padding (issue 9)." },
+    evidence: { kernel: DW_KERNELS, observed: "no right-region column may need left padding." },
     test(c) {
       if (!genericDw(c)) return null;
       const a = analyzeColumns(c.width, c.kw, c.sw, c.pad.left, c.pad.right);
@@ -500,7 +501,7 @@ export const RULES: readonly Rule[] = [
     evidence: {
       kernel: DW_KERNELS,
       observed:
-        "every right-region column's rightNeed(x) must equal max(floor(kw/2) - (W - x*sw - 1), 0); TF SAME at stride 2 on even widths is wrong; a left pad larger than floor(kw/2) zeroes real taps (issue 9).",
+        "every right-region column's rightNeed(x) must equal max(floor(kw/2) - (W - x*sw - 1), 0); TF SAME at stride 2 on even widths is wrong; a left pad larger than floor(kw/2) zeroes real taps.",
     },
     test(c) {
       if (!genericDw(c)) return null;
@@ -535,7 +536,7 @@ export const RULES: readonly Rule[] = [
     explanation:
       "The column buffer is filled with 4-byte copies, over-writing dimIncr = 4*ceil(kw/4) - kw bytes past each row; each core's slice has a guard of kw bytes. With dimIncr > kw (kw = 1) a core overwrites the next core's slice: a race on hardware even when a sequential run looks right.",
     fix: "Use a kernel at least 2 wide (embed a kw = 1 kernel in a 3-wide one with zero weights).",
-    evidence: { kernel: DW_KERNELS, observed: "dimIncr = 4*ceil(kw/4) - kw must be <= kw, else the column buffer overruns the next core's slice (issue 9)." },
+    evidence: { kernel: DW_KERNELS, observed: "dimIncr = 4*ceil(kw/4) - kw must be <= kw, else the column buffer overruns the next core's slice." },
     test(c) {
       if (!genericDw(c)) return null;
       const dimIncr = 4 * ceilDiv(c.kw, 4) - c.kw;
@@ -561,7 +562,7 @@ export const RULES: readonly Rule[] = [
     explanation:
       "In the left region each column-buffer row is written as leftNeed zeros followed by 4-byte copies, over-writing leftNeed + dimIncr bytes; with more than kw the last row overruns the next core's slice: a race on hardware.",
     fix: "Use a smaller left padding (symmetric floor(kw/2)).",
-    evidence: { kernel: DW_KERNELS, observed: "leftNeed(x) + dimIncr <= kw must hold for left-region columns, else the next core's slice is overrun (issue 9)." },
+    evidence: { kernel: DW_KERNELS, observed: "leftNeed(x) + dimIncr <= kw must hold for left-region columns, else the next core's slice is overrun." },
     test(c) {
       if (!genericDw(c)) return null;
       const a = analyzeColumns(c.width, c.kw, c.sw, c.pad.left, c.pad.right);
@@ -585,9 +586,9 @@ export const RULES: readonly Rule[] = [
     title: "Co_parallel pointwise with a bias",
     explanation: "PULP-NN's Co_parallel pointwise kernel computes wrong bytes when a bias is given. HoWo_parallel is exact.",
     fix: "Choose HoWo_parallel, or drop the bias (with pulp-bn, fold it into lambda: lambda + k*bias gives identical bytes).",
-    evidence: { kernel: "PULP-NN pointwise Co_parallel", observed: "Co_parallel is wrong with a bias; HoWo_parallel is exact, leftovers included (issue 9)." },
+    evidence: { kernel: "PULP-NN pointwise Co_parallel", observed: "Co_parallel is wrong with a bias; HoWo_parallel is exact, leftovers included." },
     test(c) {
-      // Decision: any bias array counts, even all zeros: the issue does not say how the bias goes
+      // Decision: any bias array counts, even all zeros: the measurements do not say how the bias goes
       // wrong, so a zero bias is not known to be safe.
       if (c.kind !== "pointwise" || c.target !== "pulp-nn" || c.pointwise !== "Co_parallel" || !c.hasBias) return null;
       const fold = c.requant.scheme === "pulp-bn" ? "; or drop the bias and fold it into lambda (lambda + k*bias, identical bytes)" : "";
@@ -605,7 +606,7 @@ export const RULES: readonly Rule[] = [
     title: "Co_parallel pointwise with an odd width",
     explanation: "PULP-NN's Co_parallel pointwise kernel computes pixels in pairs; with an odd width the leftover pixel uses channel 0's weights.",
     fix: "Choose HoWo_parallel.",
-    evidence: { kernel: "PULP-NN pointwise Co_parallel", observed: "wrong with an odd width: the leftover pixel uses channel 0's weights (issue 9)." },
+    evidence: { kernel: "PULP-NN pointwise Co_parallel", observed: "wrong with an odd width: the leftover pixel uses channel 0's weights." },
     test(c) {
       if (c.kind !== "pointwise" || c.target !== "pulp-nn" || c.pointwise !== "Co_parallel" || c.width % 2 === 0) return null;
       return {
@@ -622,7 +623,7 @@ export const RULES: readonly Rule[] = [
     title: "HWC-in/CHW-out pointwise skips rows",
     explanation: "The paper's pointwise that reads HWC and writes CHW skips rows wrongly when H % 8 != 0 and H > 4.",
     fix: "Choose a schedule whose pointwise writes HWC (e.g. pw-dw/HWC-HWC-HWC/…), or make the height a multiple of 8 (or at most 4).",
-    evidence: { kernel: "the paper's HWC-in/CHW-out pointwise (fused schedules)", observed: "skips rows wrongly when H % 8 != 0 and H > 4 (issue 9)." },
+    evidence: { kernel: "the paper's HWC-in/CHW-out pointwise (fused schedules)", observed: "skips rows wrongly when H % 8 != 0 and H > 4." },
     test(c) {
       if (c.kind !== "pointwise" || c.target !== "dory-fused") return null;
       // Decision: H is the pointwise's full height. In row-tiled schedules the kernel may be
@@ -656,7 +657,7 @@ export const RULES: readonly Rule[] = [
     explanation:
       "pulp_nn_quant_u8 takes its multiplier as int16, so a 16-bit unsigned multiplier >= 32768 acts as a negative one (m - 65536); with ReLU-only requantization every positive accumulator then gives 0. dwpw takes mult as int16 and rejects such values.",
     fix: "Halve the multiplier and reduce the shift by 1, or use pulp-bn (int32 k).",
-    evidence: { kernel: "pulp_nn_quant_u8", observed: "the multiplier is int16, so a uint16 multiplier >= 32768 acts as negative (issue 9)." },
+    evidence: { kernel: "pulp_nn_quant_u8", observed: "the multiplier is int16, so a uint16 multiplier >= 32768 acts as negative." },
     test(c) {
       if (c.requant.scheme !== "pulp-quant") return null;
       const m = c.requant.mult;
@@ -685,7 +686,7 @@ export const RULES: readonly Rule[] = [
     explanation:
       "A negative multiplier with ReLU-only requantization sends every positive accumulator to 0. dwpw and the board agree on these bytes, but this is what a uint16 multiplier >= 32768 becomes after conversion to int16, which is rarely what the model means.",
     fix: "If the multiplier was uint16 (m = mult + 65536), halve it and reduce the shift by 1, or use pulp-bn (int32 k).",
-    evidence: { kernel: "pulp_nn_quant_u8", observed: "the multiplier is int16, so a uint16 multiplier >= 32768 acts as negative (issue 9)." },
+    evidence: { kernel: "pulp_nn_quant_u8", observed: "the multiplier is int16, so a uint16 multiplier >= 32768 acts as negative." },
     test(c) {
       // Decision: not a mismatch between dwpw and the board (both use the int16 value), so a
       // warning rather than an error: it flags the likely porting mistake.
@@ -710,7 +711,7 @@ export const RULES: readonly Rule[] = [
     fix: "Call the kernel with the ReLU flag set: with uint8 output the clamp at 0 already acts as a ReLU, so the bytes equal dwpw's pulp-bn.",
     evidence: {
       kernel: "PULP-NN requantization dispatch (pulp_nn_bn_quant_u8 / pulp_nn_quant_u8 / shift)",
-      observed: "batch-norm without ReLU silently falls back to pulp-shift (issue 9).",
+      observed: "batch-norm without ReLU silently falls back to pulp-shift.",
     },
     test(c) {
       if (c.relu) return null;
@@ -720,7 +721,7 @@ export const RULES: readonly Rule[] = [
           fix: "set the ReLU flag (with uint8 output the result equals dwpw's pulp-bn), or fold k and lambda into the weights and bias and use pulp-shift",
         };
       }
-      // Decision: the issue states the batch-norm case. pulp-quant is ReLU-only by definition
+      // Decision: the measurements cover the batch-norm case. pulp-quant is ReLU-only by definition
       // and reaches pulp_nn_quant_u8 through the same ReLU flag, so with the flag off it falls
       // back to the same plain shift; flagged here too.
       if (c.requant.scheme === "pulp-quant") {
@@ -740,7 +741,7 @@ export const RULES: readonly Rule[] = [
     title: "Requantization shift outside 0..31",
     explanation: "The hardware shifter uses 5 bits: shifts of 32 or more are undefined. dwpw rejects them.",
     fix: "Use a shift in 0..31 (scale k / lambda or the multiplier down instead).",
-    evidence: { kernel: "PULP-NN requantization (GAP8 shifter)", observed: "shifts >= 32 are undefined (5-bit shifter) (issue 9)." },
+    evidence: { kernel: "PULP-NN requantization (GAP8 shifter)", observed: "shifts >= 32 are undefined (5-bit shifter)." },
     test(c) {
       if (!isPulp(c.requant)) return null;
       const d = c.requant.shift;
@@ -769,7 +770,7 @@ export const RULES: readonly Rule[] = [
     fix: "Describe the layer with the requantization the deployment generates (usually pulp-bn).",
     evidence: {
       kernel: "PULP-NN / DORY requantization",
-      observed: "not from issue 9's measurements: SPEC §3 names pulp-bn, pulp-quant and pulp-shift as the PULP-NN / DORY arithmetic (decision: reported as info).",
+      observed: "not from the host measurements: SPEC §3 names pulp-bn, pulp-quant and pulp-shift as the PULP-NN / DORY arithmetic (decision: reported as info).",
     },
     test(c) {
       if (isPulp(c.requant)) return null;

@@ -19,7 +19,7 @@
 import { check, depthwise, formatReport, fusionReport, init, mobilenetV1, mobilenetV2, pointwise, reference } from "../index.js";
 import type { ConvOp, Dtype, Layout, Tensor } from "../index.js";
 // The random-op builder is a helper for the main job and the benchmarks, not part of the package API.
-import { QUANT_SCHEMES, randomLayer, type LayerSpec, type QuantScheme } from "../networks/mobilenet.js";
+import { QUANT_SCHEMES, randomLayer, type LayerSpec, type QuantScheme } from "../presets/mobilenet.js";
 import { presetSubjects } from "../check/index.js";
 
 // ---------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@
 import { describeBlock } from "../scratchpad/block.js";
 import { resolveMemory, type DmaModel, type MemoryConfig } from "../scratchpad/memory.js";
 import { planLayer, type Objective } from "../scratchpad/search.js";
-import { mobilenetV1, randomInput, randomOp, type QuantScheme } from "../networks/mobilenet.js";
+import { mobilenetV1, randomInput, randomOp, type QuantScheme } from "../presets/mobilenet.js";
 import type { ConvOp } from "../types.js";
 import { resolveLatency, type LatencyOptions } from "./model.js";
 import type { LatencyEstimate } from "./estimate.js";

@@ -22,7 +22,7 @@ export function roundHalfEven(v: number): number {
 
 /** MLAS requantization (QLinearConv, QLinearMatMul, QGemm, QLinearGlobalAveragePool), SPEC §3 `onnx`:
  * `v = f32(f32(acc) * scale)`, clamped to `[lo - zp, hi - zp]`, rounded half to even, plus `zp`. */
-export function requantOnnx(acc: number, scale: number, zp: number, lo: number, hi: number): number {
+export function requantizeOnnx(acc: number, scale: number, zp: number, lo: number, hi: number): number {
   let v = f32(f32(acc) * scale);
   if (v < lo - zp) v = lo - zp;
   else if (v > hi - zp) v = hi - zp;

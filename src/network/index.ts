@@ -2,7 +2,7 @@
 export { Network } from "./network.js";
 export { NETWORK_LIMITS, checkNetworkSizes } from "./limits.js";
 export type { BlockRun, InputValue, LayerOutput, NetworkCheck, NetworkInput, NetworkValue, RunOptions, RunResult } from "./network.js";
-export { findUnits, planNetwork } from "./plan.js";
-export type { BlockUnit, NetworkPlanOptions, UnitPlan } from "./plan.js";
+export { findUnits, planNetwork } from "./fusion-plan.js";
+export type { BlockUnit, NetworkPlanOptions, UnitPlan } from "./fusion-plan.js";
 export { ADD_ROUNDINGS, U8S8_MODES } from "./types.js";
 export type * from "./types.js";

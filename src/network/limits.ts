@@ -6,7 +6,7 @@
 // layer and the field.
 import { MAX_DIM, MAX_ELEMENTS, layerOf, type TensorShape } from "../validate.js";
 import { broadcastShape } from "./ops.js";
-import type { Layer, NetworkGraph, ValueSpec } from "./types.js";
+import type { NetworkLayer, NetworkGraph, ValueSpec } from "./types.js";
 
 export const NETWORK_LIMITS = {
   /** Elements of any tensor a run holds: inputs, outputs, intermediates (2^28, as for the kernels). */
@@ -61,7 +61,7 @@ export function checkNetworkSizes(graph: NetworkGraph, fail: (message: string) =
   }
 }
 
-function checkLayer(l: Layer, ins: ValueSpec[], out: ValueSpec, outN: number, where: string, fail: (m: string) => Error): void {
+function checkLayer(l: NetworkLayer, ins: ValueSpec[], out: ValueSpec, outN: number, where: string, fail: (m: string) => Error): void {
   const x = ins[0]!;
   const inN = elements(x.shape);
   const within = (v: number, lo: number, hi: number, field: string) => {

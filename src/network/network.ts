@@ -5,7 +5,7 @@
 import { check, type CheckOptions, type Finding, type Subject, type NetworkEntry } from "../check/index.js";
 import { toLayout } from "../layout.js";
 import { reference } from "../reference/index.js";
-import type { NetworkReport, BlockRow } from "../report.js";
+import type { NetworkReport, BlockRow } from "../fusion-report.js";
 import { defaultEngine } from "../runtime.js";
 import { runBlock } from "../scratchpad/index.js";
 import type { MemoryConfig, TransferReport } from "../scratchpad/index.js";
@@ -20,8 +20,8 @@ import {
   quantizeStored, reshapeAliases, reshapeStored, rowMajorOf, storeRowMajor, storedRowMajor, type QData,
 } from "./ops.js";
 import { Buffers, PreparedNetwork, storedTensor } from "./prepared.js";
-import { findUnits, planNetwork, withZeroPoint, type BlockUnit, type NetworkPlanOptions, type UnitPlan } from "./plan.js";
-import { ADD_ROUNDINGS, U8S8_MODES, isDwPw, type AddRounding, type ConvLayer, type Layer, type LayerKind, type NetworkGraph, type PointwiseLayer, type QDtype, type U8S8Mode, type ValueSpec } from "./types.js";
+import { findUnits, planNetwork, withZeroPoint, type BlockUnit, type NetworkPlanOptions, type UnitPlan } from "./fusion-plan.js";
+import { ADD_ROUNDINGS, U8S8_MODES, isDwPw, type AddRounding, type ConvLayer, type NetworkLayer, type LayerKind, type NetworkGraph, type PointwiseLayer, type QDtype, type U8S8Mode, type ValueSpec } from "./types.js";
 
 /** A tensor the network produced, in ONNX's NCHW order (batch 1). */
 export interface NetworkValue {
@@ -87,7 +87,7 @@ export interface RunOptions {
    * (`true`, or the memory configuration). Needs the WebAssembly kernels. */
   blocks?: boolean | { memory?: Partial<MemoryConfig> };
   /** Called after each layer (progress). */
-  onLayer?: (done: number, total: number, layer: Layer) => void;
+  onLayer?: (done: number, total: number, layer: NetworkLayer) => void;
 }
 
 export interface NetworkCheck {
@@ -165,7 +165,7 @@ export class Network {
     return this.graph.outputs;
   }
 
-  get layers(): Layer[] {
+  get layers(): NetworkLayer[] {
     return this.graph.layers;
   }
 
@@ -188,18 +188,18 @@ export class Network {
    * `dory-fused`, a block runs under the schedule the fusion plan (made with `plan`'s options)
    * chose for it.
    */
-  check(rawOptions: CheckOptions, rawPlan: NetworkPlanOptions = {}): NetworkCheck {
+  check(rawOptions: CheckOptions, rawPlanOptions: NetworkPlanOptions = {}): NetworkCheck {
     const options = snapshotValue(rawOptions, "options");
-    const plan = snapshotValue(rawPlan, "plan");
-    const layout = plan.layout ?? "HWC";
+    const planOptions = snapshotValue(rawPlanOptions, "plan");
+    const layout = planOptions.layout ?? "HWC";
     const g = this.graph;
     const geo = (name: string) => {
       const s = g.values.get(name)!.shape;
       return { height: s[2]!, width: s[3]!, channels: s[1]!, layout };
     };
-    const plans = planNetwork(g, plan).plans;
+    const unitPlans = planNetwork(g, planOptions).plans;
     const fusedAt = new Map<number, UnitPlan>();
-    if (options.target === "dory-fused") for (const p of plans) if (p.fused) fusedAt.set(p.unit.positions[p.fused.pair[0]]!, p);
+    if (options.target === "dory-fused") for (const p of unitPlans) if (p.fused) fusedAt.set(p.unit.positions[p.fused.pair[0]]!, p);
     const entries: NetworkEntry[] = [];
     const notChecked: NetworkCheck["notChecked"] = [];
     for (let i = 0; i < g.layers.length; i++) {
@@ -291,7 +291,7 @@ export class Network {
     }
     const layerOutputs: LayerOutput[] | undefined = options.layers ? [] : undefined;
     const blocks: BlockRun[] | undefined = options.blocks ? [] : undefined;
-    const record = (l: Layer) => {
+    const record = (l: NetworkLayer) => {
       if (layerOutputs) layerOutputs.push({ layer: l.name, kind: l.kind, opType: l.opType, nodes: l.nodes.slice(), output: publicValue(vals.get(l.output)!, layout) });
     };
     // Buffers whose last reader has run go back to the pool.
@@ -410,7 +410,7 @@ export class Network {
     return p;
   }
 
-  private runLayer(l: Layer, vals: Map<string, Rt>, ctx: RunCtx): void {
+  private runLayer(l: NetworkLayer, vals: Map<string, Rt>, ctx: RunCtx): void {
     const g = this.graph;
     const { p, layout } = ctx;
     const spec = g.values.get(l.output)!;
@@ -525,7 +525,7 @@ export class Network {
     memory: Partial<MemoryConfig> | undefined,
     blocks: BlockRun[],
     ctx: RunCtx,
-    record: (l: Layer) => void,
+    record: (l: NetworkLayer) => void,
     wantLayers: boolean,
   ): number {
     const g = this.graph;

@@ -10,7 +10,7 @@ import {
   dequantizeValue,
   qRange,
   quantizeValue,
-  requantOnnx,
+  requantizeOnnx,
   type AddParams,
 } from "./arith.js";
 import type { Layout } from "../types.js";
@@ -73,7 +73,7 @@ export function convNchw(x: QData, H: number, W: number, l: ConvLayer): { data: 
     }
     const s = l.scale.length === 1 ? l.scale[0]! : l.scale[co]!;
     const base = co * Ho * Wo;
-    for (let i = 0; i < Ho * Wo; i++) y[base + i] = requantOnnx(acc[i]!, s, zy, lo, hi);
+    for (let i = 0; i < Ho * Wo; i++) y[base + i] = requantizeOnnx(acc[i]!, s, zy, lo, hi);
   }
   return { data: y, height: Ho, width: Wo };
 }
@@ -88,7 +88,7 @@ export function globalAveragePoolNchw(x: QData, C: number, HW: number, l: Global
     let acc = bias;
     const base = c * HW;
     for (let i = 0; i < HW; i++) acc = (acc + (x[base + i] as number)) | 0;
-    y[c] = requantOnnx(acc, scale, l.out.zeroPoint, lo, hi);
+    y[c] = requantizeOnnx(acc, scale, l.out.zeroPoint, lo, hi);
   }
   return y;
 }
@@ -118,7 +118,7 @@ export function fullyConnected(x: QData, l: FullyConnectedLayer): QData {
       const xrow = m * K;
       for (let k = 0; k < K; k++) acc = (acc + Math.imul((x[xrow + k] as number) - zx, l.weights[wrow + k] as number)) | 0;
       const s = l.scale.length === 1 ? l.scale[0]! : l.scale[n]!;
-      y[m * N + n] = requantOnnx(acc, s, l.out.zeroPoint, lo, hi);
+      y[m * N + n] = requantizeOnnx(acc, s, l.out.zeroPoint, lo, hi);
     }
   }
   return y;
@@ -281,7 +281,7 @@ export function convNchwU8S8(x: QData, H: number, W: number, l: ConvLayer): { da
           let acc = dotU8S8(row, wr, co * K, K);
           acc = (acc - Math.imul(zx, wsum[co]!) + (l.bias ? l.bias[co]! : 0)) | 0;
           const s = l.scale.length === 1 ? l.scale[0]! : l.scale[co]!;
-          y[(co * Ho + oy) * Wo + ox] = requantOnnx(acc, s, l.out.zeroPoint, lo, hi);
+          y[(co * Ho + oy) * Wo + ox] = requantizeOnnx(acc, s, l.out.zeroPoint, lo, hi);
         }
       }
     }
@@ -303,7 +303,7 @@ export function fullyConnectedU8S8(x: QData, l: FullyConnectedLayer): QData {
       for (let k = 0; k < K; k++) wsum = (wsum + l.weights[n * K + k]!) | 0;
       const acc = (dotU8S8(row, l.weights, n * K, K) - Math.imul(zx, wsum) + (l.bias ? l.bias[n]! : 0)) | 0;
       const s = l.scale.length === 1 ? l.scale[0]! : l.scale[n]!;
-      y[m * N + n] = requantOnnx(acc, s, l.out.zeroPoint, lo, hi);
+      y[m * N + n] = requantizeOnnx(acc, s, l.out.zeroPoint, lo, hi);
     }
   }
   return y;
@@ -541,7 +541,7 @@ export function globalAveragePoolStored(x: QData, C: number, HW: number, layout:
   const [lo, hi] = qRange(l.out.dtype);
   acc.fill(Math.imul(-l.in.zeroPoint, HW), 0, C);
   for (let p = 0, i = 0; p < HW; p++) for (let c = 0; c < C; c++, i++) acc[c] = (acc[c]! + x[i]!) | 0;
-  for (let c = 0; c < C; c++) out[c] = requantOnnx(acc[c]!, scale, l.out.zeroPoint, lo, hi);
+  for (let c = 0; c < C; c++) out[c] = requantizeOnnx(acc[c]!, scale, l.out.zeroPoint, lo, hi);
 }
 
 /** QuantizeLinear of row-major float32 `x` into a value stored in `layout`. */

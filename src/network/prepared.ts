@@ -7,13 +7,13 @@ import type { FullyConnectedOp, GeneralConvOp, GeneralInputShape, PreparedGenera
 import { generalLayerFor } from "../general.js";
 import type { MemoryConfig } from "../scratchpad/index.js";
 import type { Layout, OnnxRequant, Tensor } from "../types.js";
-import type { UnitPlan } from "./plan.js";
+import type { UnitPlan } from "./fusion-plan.js";
 import { qRange } from "./arith.js";
 import {
   addFunction, addMode, addPlan, addTable, reshapeAliases, storedStrides, stridedCopy, rowMajorStrides, weightsOhwi,
   type AddMode, type AddPlan, type QData,
 } from "./ops.js";
-import type { AddLayer, AddRounding, ConvLayer, DwPwLayer, FullyConnectedLayer, Layer, NetworkGraph, ValueSpec } from "./types.js";
+import type { AddLayer, AddRounding, ConvLayer, DwPwLayer, FullyConnectedLayer, NetworkLayer, NetworkGraph, ValueSpec } from "./types.js";
 
 /** Prepares general convolutions and fully connected layers: an `Engine`, or the reference. */
 export interface GeneralPreparer {
@@ -37,7 +37,7 @@ export class PreparedNetwork {
   readonly consts = new Map<string, Tensor>();
   /** Per position, the values whose buffers are free once that layer has run. */
   readonly freeAfter: string[][];
-  private readonly general = new Map<Layer, PreparedGeneral | null>();
+  private readonly general = new Map<NetworkLayer, PreparedGeneral | null>();
   private readonly adds = new Map<string, AddState>();
   private readonly tables = new Map<string, { computed: number; table: Uint8Array | null }>();
   private readonly unitPlans = new Map<string, UnitPlan[]>();
@@ -95,7 +95,7 @@ export class PreparedNetwork {
     ]);
   }
 
-  private cached(l: Layer, make: () => [GeneralInputShape, GeneralConvOp | FullyConnectedOp]): PreparedGeneral | null {
+  private cached(l: NetworkLayer, make: () => [GeneralInputShape, GeneralConvOp | FullyConnectedOp]): PreparedGeneral | null {
     let p = this.general.get(l);
     if (p === undefined) {
       const [shape, op] = make();

@@ -22,9 +22,9 @@ export interface ValueSpec {
   quant: QParams | null;
 }
 
-/** How QLinearAdd rounds (issue 5): ONNX Runtime's x86-64 build (AVX2 fused multiply-adds on
- * rescaled inputs, the default) or its WebAssembly build (plain `(sa(a-za) + sb(b-zb)) / sc`). The
- * two differ on about one output in 10^5. */
+/** How QLinearAdd rounds: ONNX Runtime's x86-64 build (AVX2 fused multiply-adds on rescaled
+ * inputs, the default) or its WebAssembly build (plain `(sa(a-za) + sb(b-zb)) / sc`). The two differ
+ * on about one output in 10^5, so matching ONNX Runtime byte for byte means naming the build. */
 export type AddRounding = "ort-x86" | "ort-wasm";
 export const ADD_ROUNDINGS: readonly AddRounding[] = ["ort-x86", "ort-wasm"];
 
@@ -163,7 +163,8 @@ export interface ReshapeLayer extends LayerBase {
   kind: "reshape";
 }
 
-export type Layer =
+/** One layer of an imported network as the ONNX runner (`Network`) runs it, tagged by `kind`. */
+export type NetworkLayer =
   | QuantizeLayer
   | DequantizeLayer
   | DepthwiseLayer
@@ -174,12 +175,15 @@ export type Layer =
   | FullyConnectedLayer
   | ReshapeLayer;
 
-export type LayerKind = Layer["kind"];
+/** @deprecated The old name of `NetworkLayer`, kept for compatibility. */
+export type Layer = NetworkLayer;
+
+export type LayerKind = NetworkLayer["kind"];
 
 /** A convolution the dwpw kernels run. */
 export type DwPwLayer = DepthwiseLayer | PointwiseLayer;
 
-export function isDwPw(l: Layer): l is DwPwLayer {
+export function isDwPw(l: NetworkLayer): l is DwPwLayer {
   return l.kind === "depthwise" || l.kind === "pointwise";
 }
 
@@ -196,7 +200,7 @@ export interface NetworkGraph {
   values: Map<string, ValueSpec>;
   /** Quantized constants some layers read as tensors (e.g. a QLinearAdd operand), NCHW bytes. */
   constValues: Map<string, Int8Array | Uint8Array>;
-  layers: Layer[];
+  layers: NetworkLayer[];
 }
 
 export type { ConvOp };

@@ -24,7 +24,7 @@ import type {
   FileScales,
   FullyConnectedLayer,
   GlobalAveragePoolLayer,
-  Layer,
+  NetworkLayer,
   NetworkGraph,
   QDtype,
   QParams,
@@ -100,7 +100,7 @@ class Importer {
   private readonly consts = new Map<string, ConstTensor>();
   private readonly values = new Map<string, ValueSpec>();
   private readonly constValues = new Map<string, Int8Array | Uint8Array>();
-  private readonly layers: Layer[] = [];
+  private readonly layers: NetworkLayer[] = [];
   private readonly dqConst = new Map<string, DqConst>();
   private readonly dqAct = new Map<string, DqAct>();
   private readonly consumers = new Map<string, NodeProto[]>();

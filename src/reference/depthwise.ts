@@ -1,7 +1,7 @@
 // Naive depthwise convolution: the definition the WebAssembly kernels are checked against.
 import { elementIndex } from "../layout.js";
 import type { DepthwiseOp, Tensor } from "../types.js";
-import { checkCall, outputTensor, type Layer } from "../validate.js";
+import { checkCall, outputTensor, type CheckedLayer } from "../validate.js";
 import { accumulatorBias, requantize } from "./requant.js";
 
 /** Depthwise KxK convolution (depth multiplier 1) computed tap by tap; output in the input's layout. */
@@ -12,7 +12,7 @@ export function depthwise(input: Tensor, op: DepthwiseOp): Tensor {
 }
 
 /** The loops of `depthwise` on an already validated layer. */
-export function depthwiseLayer(data: Int8Array | Uint8Array, layer: Layer): Tensor {
+export function depthwiseLayer(data: Int8Array | Uint8Array, layer: CheckedLayer): Tensor {
   const out = outputTensor(layer);
   const { height: H, width: W, channels: C, kh, kw, sh, sw, pad, weights, bias, requant } = layer;
   const at = elementIndex(layer.layout, H, W, C);

@@ -1,7 +1,7 @@
 // Naive pointwise (1x1) convolution: the definition the WebAssembly kernels are checked against.
 import { elementIndex } from "../layout.js";
 import type { PointwiseOp, Tensor } from "../types.js";
-import { checkCall, outputTensor, type Layer } from "../validate.js";
+import { checkCall, outputTensor, type CheckedLayer } from "../validate.js";
 import { accumulatorBias, requantize } from "./requant.js";
 
 /** Pointwise convolution, weights `[Cout][Cin]`; output in the input's layout. */
@@ -12,7 +12,7 @@ export function pointwise(input: Tensor, op: PointwiseOp): Tensor {
 }
 
 /** The loops of `pointwise` on an already validated layer. */
-export function pointwiseLayer(data: Int8Array | Uint8Array, layer: Layer): Tensor {
+export function pointwiseLayer(data: Int8Array | Uint8Array, layer: CheckedLayer): Tensor {
   const out = outputTensor(layer);
   const { height: H, width: W, channels: Cin, outChannels: Cout, weights, bias, requant } = layer;
   const at = elementIndex(layer.layout, H, W, Cin);

@@ -2,7 +2,7 @@
 // them: a kernel-layer view (src/network/types.ts) in which every other op is an opaque step. So
 // `plan()` and `check()` treat a TFLite model exactly as an ONNX one.
 import type { Graph, GraphTensor } from "../graph/types.js";
-import type { Layer, NetworkGraph, QDtype, ValueSpec } from "../network/types.js";
+import type { NetworkLayer, NetworkGraph, QDtype, ValueSpec } from "../network/types.js";
 import { kernelOp } from "../targets/tflite/kernel-op.js";
 
 /** A unique value name per tensor (TFLite names need not be unique). */
@@ -26,7 +26,7 @@ export function kernelLayers(graph: Graph): { graph: NetworkGraph; others: Array
   const values = new Map<string, ValueSpec>();
   graph.tensors.forEach((t, i) => values.set(names[i]!, valueSpec(t, names[i]!)));
   const others: Array<{ layer: string; kind: string }> = [];
-  const layers: Layer[] = graph.ops.map((op) => {
+  const layers: NetworkLayer[] = graph.ops.map((op) => {
     const name = names[op.outputs[0]!]!;
     const base = { name, nodes: [name], opType: op.opcode, inputs: op.inputs.filter((i) => i >= 0).map((i) => names[i]!), output: name };
     const k = kernelOp(op, graph);

@@ -3,7 +3,7 @@
 // chain of layers and for an ONNX model; a bad input rejects with the main thread's error.
 import { expect, it } from "vitest";
 import { conv, init, layersPool, loadOnnx, networkPool } from "../../src/index.js";
-import { mobilenetV1, randomInput, randomOp } from "../../src/networks/mobilenet.js";
+import { mobilenetV1, randomInput, randomOp } from "../../src/presets/mobilenet.js";
 import type { Tensor } from "../../src/types.js";
 import modelUrl from "../../fixtures/models/v2-int8.qlinear.onnx?url";
 

@@ -4,7 +4,7 @@
 // depthwise-separable pair on the scratchpad model (output bytes and the counted transfer report).
 // Each block folds into one digest, so a difference names the network, scheme, layout and block.
 import { createEngine, type Engine } from "../../src/engine.js";
-import { mobilenetV1, mobilenetV2, QUANT_SCHEMES, randomInput, randomOp, type NetworkSpec } from "../../src/networks/mobilenet.js";
+import { mobilenetV1, mobilenetV2, QUANT_SCHEMES, randomInput, randomOp, type NetworkSpec } from "../../src/presets/mobilenet.js";
 import { runBlock } from "../../src/scratchpad/index.js";
 import { L1OverflowError } from "../../src/scratchpad/plan.js";
 import { SCHEDULES } from "../../src/scratchpad/schedules.js";

@@ -13,8 +13,8 @@ import { build, preview, type PreviewServer } from "vite";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { COMMANDS } from "../../src/cli/commands/index.js";
 import { init } from "../../src/runtime.js";
-import { fusionReport, type NetworkReport } from "../../src/report.js";
-import { mobilenetV1 } from "../../src/networks/mobilenet.js";
+import { fusionReport, type NetworkReport } from "../../src/fusion-report.js";
+import { mobilenetV1 } from "../../src/presets/mobilenet.js";
 import { chromiumLaunchOptions } from "../browser/chromium.mjs";
 // The test models' generator (plain JS), as test/network-plan.test.ts uses it.
 import { fullV1 } from "../../scripts/onnx/nets.mjs";

@@ -19,7 +19,7 @@ function variant(name: BlockScheme): { scheme: AnyScheme; spread: Spread<Requant
 export type Order = "dw-pw" | "pw-dw";
 
 /** Everything that determines a random block. */
-export interface BlockSpec {
+export interface BlockCase {
   order: Order;
   layout: Layout;
   scheme: BlockScheme;
@@ -48,7 +48,7 @@ export const randInt = (r: () => number, lo: number, hi: number): number => lo +
 const accBitsOf = (taps: number): number => Math.ceil(Math.log2(Math.sqrt(taps) * 128 * 74));
 
 /** The block a spec describes: input tensor and the ops in run order. */
-export function makeBlock(spec: BlockSpec): { input: Tensor; ops: [ConvOp, ConvOp] } {
+export function makeBlock(spec: BlockCase): { input: Tensor; ops: [ConvOp, ConvOp] } {
   const g = new Rng(spec.seed);
   const r = () => g.float();
   const ri = (lo: number, hi: number) => randInt(r, lo, hi);

@@ -86,15 +86,15 @@ export const check: Command = {
       target === "pulp-nn"
         ? { target, ...(pointwise ? { pointwise } : {}), ...(depthwiseKernel ? { depthwiseKernel } : {}) }
         : { target };
-    const plan = { memory, layout: layout ?? "HWC", ...(objective ? { objective } : {}) };
+    const planOptions = { memory, layout: layout ?? "HWC", ...(objective ? { objective } : {}) };
     let result;
     try {
-      result = net.check(options, plan);
+      result = net.check(options, planOptions);
     } catch (e) {
       // The dory-fused check plans the blocks first: name the block the memory flags leave no room for.
       if (e instanceof L1OverflowError) {
-        if (onnx) planOrBlame(net.graph, plan);
-        else planGraphOrBlame(net, plan);
+        if (onnx) planOrBlame(net.graph, planOptions);
+        else planGraphOrBlame(net, planOptions);
       }
       throw e;
     }

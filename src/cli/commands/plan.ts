@@ -2,9 +2,9 @@
 // TFLite) on the GAP8 scratchpad model, and the transfer report per block and in total (the same
 // choices and totals as `dwpw report` gives for the MobileNet presets).
 import { init } from "../../runtime.js";
-import { formatReport, type NetworkReport } from "../../report.js";
+import { formatReport, type NetworkReport } from "../../fusion-report.js";
 import { Network } from "../../network/network.js";
-import { planNetwork, planUnit, findUnits, layersOutsideUnits, type NetworkPlanOptions, type UnitPlan } from "../../network/plan.js";
+import { planNetwork, planUnit, findUnits, layersOutsideUnits, type NetworkPlanOptions, type UnitPlan } from "../../network/fusion-plan.js";
 import type { NetworkGraph } from "../../network/types.js";
 import { warningLines } from "../../network/cli-support.js";
 import { progressBar } from "../../network/progress.js";

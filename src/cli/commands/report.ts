@@ -1,8 +1,8 @@
 // `dwpw report`: the fusion report of MobileNet networks on the GAP8 scratchpad model, with the
 // estimated latency of the unfused deployment against the optimizer's plans.
 import { init } from "../../runtime.js";
-import { fusionReport, formatReport, type ReportOptions } from "../../report.js";
-import { mobilenetV1, mobilenetV2, QUANT_SCHEMES, type NetworkSpec } from "../../networks/mobilenet.js";
+import { fusionReport, formatReport, type ReportOptions } from "../../fusion-report.js";
+import { mobilenetV1, mobilenetV2, QUANT_SCHEMES, type NetworkSpec } from "../../presets/mobilenet.js";
 import { L1OverflowError } from "../../scratchpad/plan.js";
 import { check, presetSubjects } from "../../check/index.js";
 import { parseArgs, usageText, UsageError, type Flag } from "../args.js";

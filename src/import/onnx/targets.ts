@@ -4,7 +4,7 @@
 // ONNX layer (the helper reshapes and transposes a conversion adds are not listed).
 import { UnsupportedOpError } from "../../graph/errors.js";
 import { toLayout } from "../../layout.js";
-import type { AddRounding, Layer, NetworkGraph } from "../../network/types.js";
+import type { AddRounding, NetworkLayer, NetworkGraph } from "../../network/types.js";
 import type { LayerOutput, NetworkValue, RunResult } from "../../network/network.js";
 import { reference } from "../../reference/index.js";
 import { bindGraphInputs } from "../../runner/inputs.js";
@@ -81,7 +81,7 @@ export interface GraphTargetRunOptions {
   target: TargetName;
   layers?: boolean;
   engine?: "wasm" | "reference";
-  onLayer?: (done: number, total: number, layer: Layer) => void;
+  onLayer?: (done: number, total: number, layer: NetworkLayer) => void;
 }
 
 function isTensor(v: unknown): v is Tensor {

@@ -11,7 +11,7 @@
 // graph is in NCHW order.
 import { UnsupportedOpError } from "../../graph/errors.js";
 import type { Activation, DType, Graph, GraphOp, GraphTensor, Quantization } from "../../graph/types.js";
-import type { FileScales, Layer, NetworkGraph, QParams, ValueSpec } from "../../network/types.js";
+import type { FileScales, NetworkLayer, NetworkGraph, QParams, ValueSpec } from "../../network/types.js";
 
 /** How a global average pool is written (see `toGraph`). */
 export type GlobalPoolAs = "mean" | "averagePool2d";
@@ -32,7 +32,7 @@ export interface ToGraphOptions {
 export interface OnnxGraph {
   graph: Graph;
   /** Per op index: the layer of the network (several ops for a reordering reshape). */
-  layerOfOp: Layer[];
+  layerOfOp: NetworkLayer[];
 }
 
 const ACTIVATIONS: Record<FileScales["activation"], Activation> = { none: "none", relu: "relu", relu6: "relu6", reluN1To1: "reluN1To1" };
@@ -56,9 +56,9 @@ function sameOrder(s: readonly number[]): boolean {
 class Converter {
   readonly tensors: GraphTensor[] = [];
   readonly ops: GraphOp[] = [];
-  readonly layerOfOp: Layer[] = [];
+  readonly layerOfOp: NetworkLayer[] = [];
   private readonly byName = new Map<string, number>();
-  private layer: Layer | null = null;
+  private layer: NetworkLayer | null = null;
 
   constructor(
     private readonly net: NetworkGraph,
@@ -132,13 +132,13 @@ class Converter {
     return this.constant(`${name}/bias`, "int32", [channels], bias, { scale, zeroPoint: new Int32Array(scale.length), axis: 0 });
   }
 
-  private fileScales(l: Layer & { fileScales?: FileScales }): FileScales {
+  private fileScales(l: NetworkLayer & { fileScales?: FileScales }): FileScales {
     if (!l.fileScales) this.refuse("the layer carries no file scales (it was not imported from a file)");
     return l.fileScales;
   }
 
   /** A convolution layer (depthwise, pointwise or general) as CONV_2D or DEPTHWISE_CONV_2D. */
-  private conv(l: Extract<Layer, { kind: "depthwise" | "pointwise" | "conv" }>): void {
+  private conv(l: Extract<NetworkLayer, { kind: "depthwise" | "pointwise" | "conv" }>): void {
     const fs = this.fileScales(l);
     const xs = this.spec(l.inputs[0]!);
     const [, C] = xs.shape as [number, number, number, number];
@@ -199,7 +199,7 @@ class Converter {
     this.push({ kind: "conv2d", inputs: [x, wi, bi], outputs: [y], stride, dilation, pad, activation });
   }
 
-  private fullyConnected(l: Extract<Layer, { kind: "fullyConnected" }>): void {
+  private fullyConnected(l: Extract<NetworkLayer, { kind: "fullyConnected" }>): void {
     const fs = this.fileScales(l);
     const as = this.spec(l.inputs[0]!);
     if (as.shape.length === 4) this.refuse(`its input has the 4-D shape [${as.shape.join(", ")}]; flatten it first`);
@@ -211,7 +211,7 @@ class Converter {
     this.push({ kind: "fullyConnected", inputs: [x, wi, bi], outputs: [y], keepNumDims: as.shape.length > 2, activation: ACTIVATIONS[fs.activation] });
   }
 
-  private addLayer(l: Extract<Layer, { kind: "add" }>): void {
+  private addLayer(l: Extract<NetworkLayer, { kind: "add" }>): void {
     const out = this.spec(l.output);
     const operand = (name: string, q: QParams, what: string): number => {
       const v = this.spec(name);
@@ -235,7 +235,7 @@ class Converter {
     this.push({ kind: "add", inputs: [a, b], outputs: [y], activation: "none" });
   }
 
-  private globalPool(l: Extract<Layer, { kind: "globalAveragePool" }>): void {
+  private globalPool(l: Extract<NetworkLayer, { kind: "globalAveragePool" }>): void {
     const xs = this.spec(l.inputs[0]!);
     if (xs.shape.length !== 4) this.refuse(`its input has shape [${xs.shape.join(", ")}]; only 2-D pools (N x C x H x W) are written`);
     const x = this.read(xs.name, l.in, "its input");
@@ -261,7 +261,7 @@ class Converter {
   }
 
   /** Reshape / Flatten / Squeeze / Unsqueeze / Identity: ONNX's semantics are NCHW byte order. */
-  private reshape(l: Extract<Layer, { kind: "reshape" }>): void {
+  private reshape(l: Extract<NetworkLayer, { kind: "reshape" }>): void {
     const xs = this.spec(l.inputs[0]!);
     const ys = this.spec(l.output);
     let x = this.read(xs.name, null, "its input");

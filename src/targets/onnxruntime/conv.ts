@@ -6,7 +6,7 @@
 // multiplier 1 and 1x1 stride-1 convolutions run on the WebAssembly kernels with the `onnx` scheme;
 // everything else in TypeScript, on NHWC bytes.
 import type { Conv2dOp, DepthwiseConv2dOp, Graph } from "../../graph/types.js";
-import { requantOnnx } from "../../network/arith.js";
+import { requantizeOnnx } from "../../network/arith.js";
 import type { ConvOp, OnnxRequant, Tensor } from "../../types.js";
 import { MAX_ELEMENTS, layerOf } from "../../validate.js";
 import { kernelOpWith } from "../tflite/kernel-op.js";
@@ -114,7 +114,7 @@ function lowerConvCommon(op: Conv2dOp | DepthwiseConv2dOp, graph: Graph): Lowere
               }
               acc |= 0;
               if (bias) acc = (acc + bias[oc]!) | 0;
-              out[at++] = requantOnnx(acc, scale[oc]!, zy, min, max);
+              out[at++] = requantizeOnnx(acc, scale[oc]!, zy, min, max);
             }
           }
         }

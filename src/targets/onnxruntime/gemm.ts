@@ -4,7 +4,7 @@
 // requantization with the per-column float32 scale `f32(f32(aScale * bScale[n]) / yScale)` (the same
 // output processor as QLinearConv). QLinearMatMul computes the same bytes without a bias.
 import type { FullyConnectedOp, Graph } from "../../graph/types.js";
-import { requantOnnx } from "../../network/arith.js";
+import { requantizeOnnx } from "../../network/arith.js";
 import { valueOf } from "../tensors.js";
 import type { LoweredLayer, TensorData } from "../types.js";
 import { input, newQ8 } from "./common.js";
@@ -38,7 +38,7 @@ export function lowerFullyConnected(op: FullyConnectedOp, graph: Graph): Lowered
           for (let k = 0; k < I; k++) acc += w[wb + k]! * xs[k]!;
           acc |= 0;
           if (bias) acc = (acc + bias[n]!) | 0;
-          out[r * O + n] = requantOnnx(acc, scale[n]!, zy, min, max);
+          out[r * O + n] = requantizeOnnx(acc, scale[n]!, zy, min, max);
         }
       }
       values[yi] = out;

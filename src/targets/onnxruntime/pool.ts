@@ -5,7 +5,7 @@
 // (DequantizeLinear -> AveragePool -> QuantizeLinear; ONNX Runtime's QLinearAveragePool, which its
 // optimizer may fuse such a group into, is not emulated).
 import type { Graph, Pool2dOp } from "../../graph/types.js";
-import { requantOnnx } from "../../network/arith.js";
+import { requantizeOnnx } from "../../network/arith.js";
 import { gapScale } from "../../network/ops.js";
 import { tensorAt, valueOf } from "../tensors.js";
 import type { LoweredLayer, TensorData } from "../types.js";
@@ -50,7 +50,7 @@ export function lowerAveragePool2d(op: Pool2dOp, graph: Graph): LoweredLayer {
         for (let c = 0; c < C; c++) {
           let acc = bias;
           for (let i = 0; i < HW; i++) acc = (acc + xd[(b * HW + i) * C + c]!) | 0;
-          out[b * C + c] = requantOnnx(acc, scale, y.zeroPoint, lo, hi);
+          out[b * C + c] = requantizeOnnx(acc, scale, y.zeroPoint, lo, hi);
         }
       }
       values[yi] = out;

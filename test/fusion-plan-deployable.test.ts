@@ -5,7 +5,7 @@
 // (TF-SAME padding), the plan says so instead of presenting itself as deployable.
 import { describe, expect, it } from "vitest";
 import { check, formatReport, fusionReport, loadOnnx, mobilenetV2 } from "../src/index.js";
-import { planNetwork } from "../src/network/plan.js";
+import { planNetwork } from "../src/network/fusion-plan.js";
 import type { NetworkGraph } from "../src/network/types.js";
 import { fullV1, fullV2 } from "../scripts/onnx/nets.mjs";
 import { qlinearModel } from "../scripts/onnx/netbuild.mjs";

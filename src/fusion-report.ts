@@ -14,7 +14,7 @@ import type { LatencyOptions } from "./latency/model.js";
 import { addEstimates, type LatencyEstimate } from "./latency/estimate.js";
 import { runBlock } from "./scratchpad/index.js";
 import { schedule, SCHEDULES } from "./scratchpad/schedules.js";
-import { randomInput, randomOp, type NetworkSpec, type QuantScheme } from "./networks/mobilenet.js";
+import { randomInput, randomOp, type NetworkSpec, type QuantScheme } from "./presets/mobilenet.js";
 import type { ConvOp, Layout, Tensor } from "./types.js";
 
 export { add, traffic, ZERO, type PlanCandidate, type PlanFinding, type Traffic } from "./scratchpad/recommend.js";

@@ -14,7 +14,7 @@ import {
   randomOp,
   type LayerSpec,
   type RandomLayerOptions,
-} from "../src/networks/mobilenet.js";
+} from "../src/presets/mobilenet.js";
 import type { ConvOp, Tensor } from "../src/types.js";
 
 describe("MobileNetV1", () => {

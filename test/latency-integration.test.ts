@@ -5,11 +5,11 @@ import { block, formatReport, fusionReport, init, mobilenetV1, mobilenetV2, plan
 import {
   compareMeasured, DORY_MOBILENET_V1_128, FIT_GRID, fitLoss, GAP8_FIT_DMA, layerEstimate, resolveLatency, summarize,
 } from "../src/latency/index.js";
-import { randomInput, randomOp } from "../src/networks/mobilenet.js";
+import { randomInput, randomOp } from "../src/presets/mobilenet.js";
 import { describeBlock } from "../src/scratchpad/block.js";
 import { resolveMemory, type DmaModel } from "../src/scratchpad/memory.js";
 import { planLayer } from "../src/scratchpad/plan.js";
-import { formatLatency } from "../src/report.js";
+import { formatLatency } from "../src/fusion-report.js";
 import type { ConvOp, Tensor } from "../src/types.js";
 import { randInt, rng } from "./helpers/blocks.js";
 

@@ -1,16 +1,16 @@
 // Depthwise-separable blocks of an imported network and their fusion plan on the GAP8 scratchpad
-// model. Each block gets the recommendation `fusionReport` (src/report.ts) makes for the MobileNet
-// presets (src/scratchpad/recommend.ts): under the objective (activation bytes or estimated
-// cycles), the best of running the layers unfused or fusing a pair (dw+pw, pw+dw; in an inverted
-// residual expand+dw or dw+project) that the deployment check does not flag. So `dwpw plan` on a
-// MobileNet ONNX model gives the totals of `dwpw report` for the same network and scheme.
-import { blockRow, dims, networkReport, type BlockRow, type NetworkReport } from "../report.js";
+// model. Each block gets the recommendation `fusionReport` (src/fusion-report.ts) makes for the
+// MobileNet presets (src/scratchpad/recommend.ts): under the objective (activation bytes or
+// estimated cycles), the best of running the layers unfused or fusing a pair (dw+pw, pw+dw; in an
+// inverted residual expand+dw or dw+project) that the deployment check does not flag. So `dwpw plan`
+// on a MobileNet ONNX model gives the totals of `dwpw report` for the same network and scheme.
+import { blockRow, dims, networkReport, type BlockRow, type NetworkReport } from "../fusion-report.js";
 import type { LatencyOptions } from "../latency/model.js";
 import type { MemoryConfig } from "../scratchpad/memory.js";
 import type { Objective, TransferReport } from "../scratchpad/plan.js";
 import { planContext, recommend, type PlanContext } from "../scratchpad/recommend.js";
 import type { ConvOp, Layout, Tensor } from "../types.js";
-import { isDwPw, type DwPwLayer, type Layer, type NetworkGraph, type ValueSpec } from "./types.js";
+import { isDwPw, type DwPwLayer, type NetworkLayer, type NetworkGraph, type ValueSpec } from "./types.js";
 
 /** A group of 2 (dw+pw or pw+dw) or 3 (expand, dw, project) consecutive kernel layers. */
 export interface BlockUnit {
@@ -140,7 +140,7 @@ export function planNetwork(graph: NetworkGraph, options: NetworkPlanOptions = {
 }
 
 /** Layers of the network that are not part of any block. */
-export function layersOutsideUnits(graph: NetworkGraph, units: BlockUnit[]): Layer[] {
+export function layersOutsideUnits(graph: NetworkGraph, units: BlockUnit[]): NetworkLayer[] {
   const inUnit = new Set(units.flatMap((u) => u.positions));
   return graph.layers.filter((_, i) => !inUnit.has(i));
 }

@@ -56,7 +56,7 @@ export interface LayerSpec {
 }
 
 /** One depthwise-separable block (V1) or inverted-residual bottleneck (V2). */
-export interface BlockSpec {
+export interface MobilenetBlock {
   /** 1-based. */
   index: number;
   /** The block's layers in execution order. */
@@ -81,7 +81,7 @@ export interface NetworkSpec {
   padding: PaddingMode;
   /** The standard 3x3/2 convolution in front of the blocks (not a depthwise/pointwise layer). */
   stem: { inChannels: 3; outChannels: number; outHeight: number; outWidth: number; macs: number };
-  blocks: BlockSpec[];
+  blocks: MobilenetBlock[];
   /** Every layer of every block, in order. */
   layers: LayerSpec[];
 }
@@ -195,12 +195,12 @@ export function mobilenetV1(options: NetworkOptions = {}): NetworkSpec {
   let h = stem.outHeight;
   let w = stem.outWidth;
   let c = stem.outChannels;
-  const blocks: BlockSpec[] = MOBILENET_V1_TABLE.map(({ c: c0, s }, i) => {
+  const blocks: MobilenetBlock[] = MOBILENET_V1_TABLE.map(({ c: c0, s }, i) => {
     const b = i + 1;
     const cout = Math.floor(c0 * alpha);
     const dw = dwLayer(`b${b}.dw`, b, padding, h, w, c, s);
     const pw = pwLayer(`b${b}.pw`, "pointwise", b, dw.outHeight, dw.outWidth, c, cout);
-    const block: BlockSpec = {
+    const block: MobilenetBlock = {
       index: b, layers: [dw, pw], stride: s, expansion: 1, residual: false,
       input: { height: h, width: w, channels: c }, output: { height: pw.outHeight, width: pw.outWidth, channels: cout },
     };
@@ -220,7 +220,7 @@ export function mobilenetV2(options: NetworkOptions = {}): NetworkSpec {
   let h = stem.outHeight;
   let w = stem.outWidth;
   let c = stem.outChannels;
-  const blocks: BlockSpec[] = [];
+  const blocks: MobilenetBlock[] = [];
   for (const { t, c: c0, n, s: s0 } of MOBILENET_V2_TABLE) {
     const cout = makeDivisible(Math.floor(c0 * alpha), 8);
     for (let r = 0; r < n; r++) {
