@@ -15,7 +15,7 @@ import { roundUp } from "./pack";
 import { CHANNELS_ANY, CHANNELS_WIDE, PIXELS_ANY, PIXELS_WIDE } from "./generated/dispatch";
 import {
   GAP_SQ8, H_ACT_NORM, H_ACT_SCALE, H_BIAS, H_MAX, H_MIN, H_MULT, H_OUT_ZP, H_PA, H_PB, H_RELU, H_SCHEME, H_SHIFT,
-  ONNX, ONNX_FAST, PULP_BN, PULP_QUANT, PULP_SHIFT, TFLITE_DOUBLE, TFLITE_SINGLE,
+  ONNX, ONNX_FAST, PULP_BN, PULP_QUANT, PULP_SHIFT, TFLITE_DOUBLE, TFLITE_DOUBLE_CLAMP, TFLITE_DOUBLE_FAST, TFLITE_SINGLE, TFLITE_SINGLE_CLAMP, TFLITE_SINGLE_FAST,
 } from "./generated/interface";
 
 // The kernel ids (TFLITE_DOUBLE, ...) and the header's word offsets (H_*) are generated with the
@@ -24,9 +24,11 @@ import {
 // scale f32[], pulp-bn's k i32[], gap-sq8's scale u8[]; H_PB tflite's shift i32[], pulp-bn's
 // lambda i32[], gap-sq8's norm u8[]. ONNX_FAST is ONNX when no accumulator of the call can leave
 // the float rounding's range (see `onnxFastV`): the kernels choose it, the host never writes it.
+// TFLITE_{DOUBLE,SINGLE}_{FAST,CLAMP} are TFLITE_DOUBLE / TFLITE_SINGLE computed as one rounding
+// of a pre-scaled product (see `prepareTflFast`), chosen the same way.
 
 /** Planes of the derived parameter table (i32 each, one entry per channel). */
-const PLANES = 6;
+const PLANES = 7;
 
 // The call's scalars as vectors, after the table (byte offsets from gSplats). The loops load them
 // once; built inside a loop function, V8 recomputes splats in the loop body instead.
@@ -70,6 +72,10 @@ let gTemp: usize = 0;
 let gSplats: usize = 0;
 /** ONNX: the call's accumulators all round exactly without the float clamp (see `onnxFastV`). */
 let gOnnxFast = false;
+/** The loops' kernel id: the scheme's, or the faster form `prepareRequant` chose for this call. */
+let gKernel = 0;
+/** tflite fast forms: E - 1, where 2^(31+E) divides the pre-scaled product (see `prepareTflFast`). */
+let gTflShift = 0;
 
 /** Bytes of the table `prepareRequant` fills for C channels (plus a 16-byte temporary and the splats). */
 export function requantTableBytes(C: i32): usize {
@@ -140,6 +146,7 @@ export function prepareRequant(hdr: usize, C: i32, tbl: usize, bound: f64): void
   gTemp = tbl + <usize>PLANES * gPlane;
   gSplats = gTemp + 16;
   gOnnxFast = false;
+  gKernel = s;
   if (!ASC_FEATURE_SIMD) return;
   if (s == ONNX) gOnnxFast = onnxBounded(load<usize>(hdr, H_BIAS), C, bound);
   // ONNX's unsigned outputs are computed 128 lower, as signed bytes (see `outputBytes`).
@@ -161,6 +168,7 @@ export function prepareRequant(hdr: usize, C: i32, tbl: usize, bound: f64): void
   // Lanes past C get harmless values (the stores never write them).
   memory.fill(tbl, 0, <usize>PLANES * gPlane);
   const pl = gPlane;
+  if ((s == TFLITE_DOUBLE || s == TFLITE_SINGLE) && prepareTflFast(load<usize>(hdr, H_BIAS), C, bound, s == TFLITE_SINGLE)) return;
   for (let c = 0; c < C; c++) {
     const t = tbl + (<usize>c << 2);
     if (s == TFLITE_DOUBLE) {
@@ -189,6 +197,57 @@ export function prepareRequant(hdr: usize, C: i32, tbl: usize, bound: f64): void
       store<i32>(t + 3 * pl, n == 0 ? -1 : 0);
     }
   }
+}
+
+/**
+ * tflite's roundings as one (`tflFastV`), when every channel shifts right by e in 1..19: fills
+ * the table (2^d, M, K as i64, G, B, -B per channel), sets gKernel and gTflShift, and returns
+ * true; false leaves the general form (left shifts, shift 0, e > 19).
+ *
+ * gemmlowp computes h = floor((a*M + 2^30) / 2^31), then r = floor((h + 2^(e-1) - [h < 0]) / 2^e)
+ * (e >= 1; r = h for e = 0). Both floors fold into one: r = floor((a*M + 2^30 + 2^(30+e)
+ * - [h<0]*2^31) / 2^(31+e)), and [h < 0] may be read as [a < 0] (they differ only where h = 0,
+ * whose result is 0 either way). The divisor differs per channel, and WebAssembly shifts every
+ * lane by one amount: scaling a by 2^d, d = E - e with one E for the call, makes it 2^(31+E) for
+ * every channel. Then r + zp = floor((hi32(a*2^d*M + K) - [a < 0]*2^(d-1)) / 2^(E-1)), with
+ * K = 2^(30+d) + 2^(30+E) + zp*2^(31+E). The zero point comes free: with e >= 1, |r| <= 2^30, so the int32 add `r + zp` of TFLite cannot wrap (with e = 0
+ * it can, and a wrapped sum is what TFLite outputs: those channels stay on the general form, as
+ * do left shifts, whose wrapped products reach that range). [a<0]*2^(31+d) is a multiple of 2^32
+ * since d >= 1. a*2^d must not wrap, so |a| <= B = 2^(30-d): `-clamp` clamps a to [-B, B], which
+ * changes no output since E <= 20 puts B >= 2^(10+e) and any |a| >= 2^(10+e) gives |r| >= 511
+ * whatever M in [2^30, 2^31), saturating the same way; `-fast` is chosen when |bias| + bound < B
+ * for every channel, so that no accumulator reaches B.
+ *
+ * TFLITE_SINGLE_ROUNDING is r = floor((a*M + 2^(30+e)) / 2^(31+e)) (its int32 cast keeps r whole
+ * for e >= 1), the same with K = 2^(30+E) + zp*2^(31+E) and no sign correction (G = 0).
+ */
+function prepareTflFast(bias: usize, C: i32, bound: f64, single: bool): bool {
+  let eMax = 0;
+  for (let c = 0; c < C; c++) {
+    const e = -load<i32>(gPb + (<usize>c << 2));
+    if (e < 1 || e > 19) return false;
+    if (e > eMax) eMax = e;
+  }
+  const E = eMax + 1;
+  const tbl = gTable, pl = gPlane;
+  let clampFree = true;
+  for (let c = 0; c < C; c++) {
+    const t = tbl + (<usize>c << 2);
+    const e = -load<i32>(gPb + (<usize>c << 2));
+    const d = E - e;
+    const B = 1 << (30 - d);
+    store<i32>(t, 1 << d);
+    store<i32>(t + pl, load<i32>(gPa + (<usize>c << 2)));
+    store<i64>(tbl + 2 * pl + (<usize>c << 3), (single ? 0 : <i64>1 << (30 + d)) + (<i64>1 << (30 + E)) + (<i64>gZp << (31 + E)));
+    store<i32>(t + 4 * pl, single ? 0 : 1 << (d - 1));
+    store<i32>(t + 5 * pl, B);
+    store<i32>(t + 6 * pl, -B);
+    const b = bias != 0 ? Math.abs(<f64>load<i32>(bias + (<usize>c << 2))) : 0;
+    if (b + bound >= <f64>B) clampFree = false;
+  }
+  gTflShift = E - 1;
+  gKernel = single ? (clampFree ? TFLITE_SINGLE_FAST : TFLITE_SINGLE_CLAMP) : clampFree ? TFLITE_DOUBLE_FAST : TFLITE_DOUBLE_CLAMP;
+  return true;
 }
 
 /**
@@ -287,6 +346,37 @@ function requantScalar(acc: usize, accPx: i32, accCh: i32, n: i32, c0: i32, cn: 
   return rdbpotV(h, shrVar(h, p2, p3), p4, p5);
 }
 
+/**
+ * tflite's fast forms (see `prepareTflFast`): d2 = 2^d, m = M, klo/khi = K of the lanes'
+ * channels as i64, g = 2^(d-1), `sh` = E - 1; `clamp` (a literal) first clamps to [nb, b]; `dbl`
+ * (a literal) false for single rounding, which has no sign correction. The result has the zero
+ * point added, not yet clamped to [min, max].
+ */
+@inline function tflFastV(acc: v128, d2: v128, m: v128, klo: v128, khi: v128, g: v128, sh: i32, clamp: bool, b: v128, nb: v128, dbl: bool): v128 {
+  if (clamp) acc = i32x4.min_s(i32x4.max_s(acc, nb), b);
+  const a = i32x4.mul(acc, d2);
+  const lo = i64x2.add(i64x2.extmul_low_i32x4_s(a, m), klo);
+  const hi = i64x2.add(i64x2.extmul_high_i32x4_s(a, m), khi);
+  const z = v128.shuffle<i32>(lo, hi, 1, 3, 5, 7);
+  return i32x4.shr_s(dbl ? i32x4.sub(z, v128.and(i32x4.shr_s(a, 31), g)) : z, sh);
+}
+
+/**
+ * `tflFastV` for four lanes of one channel, whose shift e is then a scalar: E = e + 1 and d = 1,
+ * so a*2^d is a + a, 2^(d-1) is 1 and the sign's correction is adding a >> 31; k = K for these
+ * E and d. Every accumulator the fast form's table allows, or the clamp leaves, is below 2^29 in
+ * magnitude (B = 2^(30-d) <= 2^29 there), and B = 2^29 >= 2^(10+e) keeps the clamp exact.
+ * `dbl` false: single rounding, no sign correction.
+ */
+@inline function tflChannelV(acc: v128, m: v128, k: v128, e: i32, clamp: bool, dbl: bool): v128 {
+  if (clamp) acc = i32x4.min_s(i32x4.max_s(acc, i32x4.splat(-(1 << 29))), i32x4.splat(1 << 29));
+  const a = i32x4.add(acc, acc);
+  const lo = i64x2.add(i64x2.extmul_low_i32x4_s(a, m), k);
+  const hi = i64x2.add(i64x2.extmul_high_i32x4_s(a, m), k);
+  const z = v128.shuffle<i32>(lo, hi, 1, 3, 5, 7);
+  return i32x4.shr_s(dbl ? i32x4.add(z, i32x4.shr_s(a, 31)) : z, e);
+}
+
 /** tflite-double with one shift `right` for all four lanes (one channel's pixels): a plain shift. */
 @inline function tfliteDoubleUniformV(acc: v128, p0: v128, p1: v128, right: i32, p4: v128, p5: v128): v128 {
   const h = srdhmV(acc, p0, p1);
@@ -383,6 +473,12 @@ const MAGIC: f32 = 12582912.0;
  */
 @inline function outputBytes(scheme: i32, r0: v128, r1: v128, r2: v128, r3: v128, uns: bool, blo: v128, bhi: v128, flip: v128): v128 {
   if (scheme == ONNX) return v128.xor(narrow(r0, r1, r2, r3, false), flip);
+  if (scheme == TFLITE_DOUBLE_FAST || scheme == TFLITE_DOUBLE_CLAMP || scheme == TFLITE_SINGLE_FAST || scheme == TFLITE_SINGLE_CLAMP) {
+    // The saturating narrows keep the order, so the clamp to [min, max] moves onto the bytes:
+    // two instructions per 16 outputs instead of two per 4.
+    const v = narrow(r0, r1, r2, r3, uns);
+    return uns ? i8x16.min_u(i8x16.max_u(v, blo), bhi) : i8x16.min_s(i8x16.max_s(v, blo), bhi);
+  }
   if (scheme == ONNX_FAST) return v128.xor(i8x16.min_s(i8x16.max_s(narrow(r0, r1, r2, r3, false), blo), bhi), flip);
   return narrow(r0, r1, r2, r3, uns);
 }
@@ -433,8 +529,12 @@ const MAGIC: f32 = 12582912.0;
   const d = gD, relu = gRelu, actNorm = gActNorm, uns = gUnsigned;
   const pl = gPlane;
   const z = i32x4.splat(0);
-  const n0 = scheme == TFLITE_DOUBLE || scheme == TFLITE_SINGLE || scheme == ONNX || scheme == ONNX_FAST || scheme == PULP_BN || scheme == GAP_SQ8;
-  const n1 = scheme == TFLITE_DOUBLE || scheme == TFLITE_SINGLE || scheme == PULP_BN || scheme == GAP_SQ8;
+  const tf = scheme == TFLITE_DOUBLE_FAST || scheme == TFLITE_DOUBLE_CLAMP || scheme == TFLITE_SINGLE_FAST || scheme == TFLITE_SINGLE_CLAMP;
+  const tc = scheme == TFLITE_DOUBLE_CLAMP || scheme == TFLITE_SINGLE_CLAMP;
+  const dbl = scheme == TFLITE_DOUBLE_FAST || scheme == TFLITE_DOUBLE_CLAMP;
+  const sh = gTflShift;
+  const n0 = tf || scheme == TFLITE_DOUBLE || scheme == TFLITE_SINGLE || scheme == ONNX || scheme == ONNX_FAST || scheme == PULP_BN || scheme == GAP_SQ8;
+  const n1 = tf || scheme == TFLITE_DOUBLE || scheme == TFLITE_SINGLE || scheme == PULP_BN || scheme == GAP_SQ8;
   const n2 = scheme == TFLITE_DOUBLE || scheme == GAP_SQ8;
   const n4 = scheme == TFLITE_DOUBLE;
   for (let j = 0; j < cn; j += 16) {
@@ -443,12 +543,23 @@ const MAGIC: f32 = 12582912.0;
     const a0 = n0 ? v128.load(t) : z, a1 = n0 ? v128.load(t, 16) : z, a2 = n0 ? v128.load(t, 32) : z, a3 = n0 ? v128.load(t, 48) : z;
     const b0 = n1 ? v128.load(t + pl) : z, b1 = n1 ? v128.load(t + pl, 16) : z, b2 = n1 ? v128.load(t + pl, 32) : z, b3 = n1 ? v128.load(t + pl, 48) : z;
     const count = cn - j < 16 ? cn - j : 16;
+    // tflite-double fast forms: the channels' K (i64) start at plane 2, 8 bytes per channel.
+    const kt = gTable + 2 * pl + ((t - gTable) << 1);
     let aj = acc + (<usize>j << 2);
     let o = d0 + <usize>(j * chStride);
     const aStep = <usize>accStride << 2, oStep = <usize>pxStride;
     for (let p = 0; p < n; p++, aj += aStep, o += oStep) {
       let r0: v128, r1: v128, r2: v128, r3: v128;
-      if (scheme == TFLITE_SINGLE) {
+      if (tf) {
+        r0 = tflFastV(v128.load(aj), a0, b0, v128.load(kt), v128.load(kt, 16), v128.load(t + 4 * pl), sh,
+          tc, tc ? v128.load(t + 5 * pl) : z, tc ? v128.load(t + 6 * pl) : z, dbl);
+        r1 = tflFastV(v128.load(aj, 16), a1, b1, v128.load(kt, 32), v128.load(kt, 48), v128.load(t + 4 * pl, 16), sh,
+          tc, tc ? v128.load(t + 5 * pl, 16) : z, tc ? v128.load(t + 6 * pl, 16) : z, dbl);
+        r2 = tflFastV(v128.load(aj, 32), a2, b2, v128.load(kt, 64), v128.load(kt, 80), v128.load(t + 4 * pl, 32), sh,
+          tc, tc ? v128.load(t + 5 * pl, 32) : z, tc ? v128.load(t + 6 * pl, 32) : z, dbl);
+        r3 = tflFastV(v128.load(aj, 48), a3, b3, v128.load(kt, 96), v128.load(kt, 112), v128.load(t + 4 * pl, 48), sh,
+          tc, tc ? v128.load(t + 5 * pl, 48) : z, tc ? v128.load(t + 6 * pl, 48) : z, dbl);
+      } else if (scheme == TFLITE_SINGLE) {
         r0 = clampV(i32x4.add(tfliteSingleLanes(v128.load(aj), a0, b0), zp), lo, hi);
         r1 = clampV(i32x4.add(tfliteSingleLanes(v128.load(aj, 16), a1, b1), zp), lo, hi);
         r2 = clampV(i32x4.add(tfliteSingleLanes(v128.load(aj, 32), a2, b2), zp), lo, hi);
@@ -509,6 +620,10 @@ const MAGIC: f32 = 12582912.0;
     const p4 = v128.load32_splat(t + 4 * pl);
     const p5 = v128.load32_splat(t + 5 * pl);
     const total = load<i32>(t + pl);
+    // tflite-double fast forms, one channel: d = 1 whatever the table's d (see `tflChannelV`).
+    const e = gTflShift + 1 - <i32>ctz(load<i32>(t));
+    const single = scheme == TFLITE_SINGLE_FAST || scheme == TFLITE_SINGLE_CLAMP;
+    const k1 = i64x2.splat((single ? 0 : <i64>1 << 31) + (<i64>1 << (31 + e)) + (<i64>gZp << (32 + e)));
     // tflite-double: the channel's right shift, from its remainder mask 2^right - 1.
     const right = <i32>popcnt(load<i32>(t + 4 * pl));
     for (let y = 0; y < rows; y++) {
@@ -521,7 +636,13 @@ const MAGIC: f32 = 12582912.0;
       for (let p = 0; p < n; p += 16) {
         const ap = ay + (<usize>p << 2);
         let r0 = v128.load(ap), r1 = v128.load(ap, 16), r2 = v128.load(ap, 32), r3 = v128.load(ap, 48);
-        if (scheme == TFLITE_SINGLE) {
+        if (scheme == TFLITE_DOUBLE_FAST || scheme == TFLITE_DOUBLE_CLAMP || scheme == TFLITE_SINGLE_FAST || scheme == TFLITE_SINGLE_CLAMP) {
+          const tc = scheme == TFLITE_DOUBLE_CLAMP || scheme == TFLITE_SINGLE_CLAMP;
+          r0 = tflChannelV(r0, p1, k1, e, tc, !single);
+          r1 = tflChannelV(r1, p1, k1, e, tc, !single);
+          r2 = tflChannelV(r2, p1, k1, e, tc, !single);
+          r3 = tflChannelV(r3, p1, k1, e, tc, !single);
+        } else if (scheme == TFLITE_SINGLE) {
           r0 = clampV(i32x4.add(tfliteSingleV(r0, p0, total), zp), lo, hi);
           r1 = clampV(i32x4.add(tfliteSingleV(r1, p0, total), zp), lo, hi);
           r2 = clampV(i32x4.add(tfliteSingleV(r2, p0, total), zp), lo, hi);
@@ -568,7 +689,7 @@ export function requantPixels(acc: usize, accStride: i32, n: i32, c0: i32, cn: i
 
 /** The table index of the prepared call's loops. */
 @inline function loopIndex(): i32 {
-  return gScheme == ONNX && gOnnxFast ? ONNX_FAST : gScheme;
+  return gScheme == ONNX && gOnnxFast ? ONNX_FAST : gKernel;
 }
 
 /**
@@ -598,3 +719,4 @@ export function loadBias(hdr: usize, dst: usize, n: i32, padded: i32): void {
   else memory.fill(dst, 0, <usize>n << 2);
   memory.fill(dst + (<usize>n << 2), 0, <usize>(padded - n) << 2);
 }
+

@@ -41,7 +41,7 @@ export interface SampleCase {
   actNorm: number | undefined;
 }
 
-/** What a MobileNet preset layer knows when it picks a scheme's parameters (src/networks/mobilenet.ts). */
+/** What a MobileNet preset layer knows when it picks a scheme's parameters (src/presets/mobilenet.ts). */
 export interface PresetContext {
   rng: Rng;
   /** Output channels. */

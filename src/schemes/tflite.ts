@@ -27,7 +27,13 @@ export interface CheckedTflite {
   max: number;
 }
 
-export const KERNELS = ["tflite-double", "tflite-single"] as const;
+/**
+ * `tflite-{double,single}-{fast,clamp}`: the kernels' own choice for either rounding when every
+ * channel shifts right by 1..19 (one rounding of a pre-scaled 64-bit product, see
+ * `prepareTflFast` in assembly/requant.ts); `-clamp` when an accumulator may be large enough to
+ * need clamping first. The host never writes them.
+ */
+export const KERNELS = ["tflite-double", "tflite-single", "tflite-double-fast", "tflite-double-clamp", "tflite-single-fast", "tflite-single-clamp"] as const;
 
 // ---- Reference arithmetic ----------------------------------------------------------------------
 
