@@ -4,8 +4,8 @@
 // under the kernels it would run on (target `dory-fused`: the paper's fused kernels, PULP-NN's for
 // layers run alone). The choice is the best candidate under the objective among those the check
 // does not flag with an error the unfused baseline does not have, so a user is never told to
-// deploy a schedule whose kernel computes other bytes. The network report (src/report.ts), the
-// ONNX planner (src/network/plan.ts) and the report page all plan through here.
+// deploy a schedule whose kernel computes other bytes. The network report (src/fusion-report.ts), the
+// model planner (src/network/fusion-plan.ts) and the report page all plan through here.
 import { check, type CheckOp, type Finding, type FusedSchedule, type Severity } from "../check/index.js";
 import { resolveLatency, type LatencyOptions, type ResolvedLatency } from "../latency/model.js";
 import { addEstimates, type LatencyEstimate } from "../latency/estimate.js";
