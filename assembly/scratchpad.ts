@@ -139,8 +139,17 @@ function boxCommands(row: i32, px: i32, ch: i32, rows: i32, cols: i32, chans: i3
 }
 
 /**
+ * `kind` of a `dmaBox` that is no transfer: a core-local copy into L1 from the emulator's own
+ * memory, not counted (what the host's executor uses to put a kernel's output, computed for
+ * several tiles at once outside the modelled memories, into a tile's L1 buffer: see
+ * src/scratchpad/wide.ts). Only the L1 side is checked.
+ */
+const LOCAL_COPY: i32 = -1;
+
+/**
  * Copies a rows x cols x chans box between an L2 view and an L1 view (`toL1` gives the direction)
- * and counts it under `kind`. Returns an error code if either side leaves its region.
+ * and counts it under `kind` (LOCAL_COPY: see above). Returns an error code if either side leaves
+ * its region.
  */
 export function dmaBox(
   toL1: bool, kind: i32,
@@ -150,7 +159,19 @@ export function dmaBox(
 ): i32 {
   if (rows <= 0 || cols <= 0 || chans <= 0) return OK;
   if (l1Check(l1, l1Row, l1Px, l1Ch, rows, cols, chans) != OK) return E_L1_RANGE;
-  if (l2 < l2Base || l2 + extent(l2Row, l2Px, l2Ch, rows, cols, chans) > l2Base + l2Size) return E_L2_RANGE;
+  if (kind == LOCAL_COPY) {
+    // Not a transfer: the source is the emulator's own memory, and nothing is counted.
+    if (!toL1) return E_L1_RANGE;
+  } else {
+    if (l2 < l2Base || l2 + extent(l2Row, l2Px, l2Ch, rows, cols, chans) > l2Base + l2Size) return E_L2_RANGE;
+    count(toL1, kind, l2Row, l2Px, l2Ch, l1Ch, rows, cols, chans);
+  }
+  copyBox(toL1, l2, l2Row, l2Px, l2Ch, l1, l1Row, l1Px, l1Ch, rows, cols, chans);
+  return OK;
+}
+
+/** Counts a transfer (see the cost rules above). */
+function count(toL1: bool, kind: i32, l2Row: i32, l2Px: i32, l2Ch: i32, l1Ch: i32, rows: i32, cols: i32, chans: i32): void {
   const bytes = <f64>rows * <f64>cols * <f64>chans;
   // Channel-fastest on one side and not on the other: even a single channel is a byte-by-byte gather.
   const changesLayout = (l2Ch == 1) != (l1Ch == 1);
@@ -164,6 +185,15 @@ export function dmaBox(
   }
   if (toL1) bump(C_IN + (kind == K_OUTPUT ? K_INPUT : kind), bytes);
   else bump(C_OUT + kind, bytes);
+}
+
+/** Copies a box between the two views (`toL1`: from the l2 view to the l1 one). */
+function copyBox(
+  toL1: bool,
+  l2: usize, l2Row: i32, l2Px: i32, l2Ch: i32,
+  l1: usize, l1Row: i32, l1Px: i32, l1Ch: i32,
+  rows: i32, cols: i32, chans: i32,
+): void {
   // The copy itself, in runs over whatever is contiguous on both sides.
   const src = toL1 ? l2 : l1;
   const dst = toL1 ? l1 : l2;
@@ -192,7 +222,6 @@ export function dmaBox(
       }
     }
   }
-  return OK;
 }
 
 /** Copies a contiguous run of `bytes` (weights or parameters) from L2 to L1: one 1D command. */

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { Engine } from "../src/engine.js";
 import type { KernelExports } from "../src/wasm/module.js";
-import { mobilenetV1, randomInput, randomOp } from "../src/networks/mobilenet.js";
+import { mobilenetV1, randomInput, randomOp } from "../src/presets/mobilenet.js";
 import { checkConv } from "../src/validate.js";
 import type { Layout } from "../src/types.js";
 import { median } from "./timing.js";

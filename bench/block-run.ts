@@ -4,7 +4,7 @@
 // `--vs-kernels`: instead, the run and the block's two kernels through the API, timed
 // alternately (5 calls each, for `seconds`), and the median of the run's time over theirs.
 import { createEngine } from "../src/engine.js";
-import { mobilenetV1, randomInput, randomOp } from "../src/networks/mobilenet.js";
+import { mobilenetV1, randomInput, randomOp } from "../src/presets/mobilenet.js";
 import { runBlock } from "../src/scratchpad/index.js";
 import type { ConvOp, Layout } from "../src/types.js";
 import { median, msPerCall } from "./timing.js";

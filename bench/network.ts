@@ -1,7 +1,7 @@
 // MobileNetV1 1.0-224's 13 depthwise-separable blocks as a chain of dwpw calls: the whole-network
 // figure of the benchmark, on one thread and spread over worker threads.
 import type { Engine } from "../src/engine.js";
-import { mobilenetV1, randomInput, randomOp, type QuantScheme } from "../src/networks/mobilenet.js";
+import { mobilenetV1, randomInput, randomOp, type QuantScheme } from "../src/presets/mobilenet.js";
 import type { ConvOp, Dtype, Tensor } from "../src/types.js";
 
 export interface Network {

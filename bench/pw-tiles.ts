@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { Engine, createEngine, denseView, runKernel, layerCall } from "../src/engine.js";
 import type { KernelExports } from "../src/wasm/module.js";
-import { mobilenetV1, randomInput, randomOp } from "../src/networks/mobilenet.js";
+import { mobilenetV1, randomInput, randomOp } from "../src/presets/mobilenet.js";
 import { checkConv } from "../src/validate.js";
 import { HEADER_BYTES, channelParams, writeHeader } from "../src/wasm/params.js";
 import { median, msPerCall } from "./timing.js";

@@ -13,7 +13,7 @@ import { performance } from "node:perf_hooks";
 import { createEngine, type Engine } from "../src/engine.js";
 import { layersPool } from "../src/pool/pool.js";
 import { toLayout } from "../src/layout.js";
-import { mobilenetV1, randomInput, randomOp, type LayerSpec } from "../src/networks/mobilenet.js";
+import { mobilenetV1, randomInput, randomOp, type LayerSpec } from "../src/presets/mobilenet.js";
 import { reference } from "../src/reference/index.js";
 import { runBlock } from "../src/scratchpad/index.js";
 import type { ConvOp, DepthwiseOp, Dtype, Layout, PointwiseOp, Tensor } from "../src/types.js";
@@ -47,7 +47,8 @@ const FAST_REPS = QUICK ? 2 : 4;
 const net = mobilenetV1();
 const layer = (name: string): LayerSpec => net.layers.find((l) => l.name === name)!;
 
-/** The shapes: four MobileNetV1 blocks, and the 56x56x128 layers for the kernels alone. */
+/** Fixed shapes, so results compare across runs: four MobileNetV1 blocks, and the 56x56x128
+ * layers for the kernels alone. */
 const BLOCKS = [
   { name: "32x112x112 -> 64 (s1)", dw: "b1.dw", pw: "b1.pw" },
   { name: "64x112x112 -> 128 (s2)", dw: "b2.dw", pw: "b2.pw" },

@@ -3,7 +3,7 @@
 // use (which input rows a tile of output rows needs, with what padding, and which rows a sliding
 // window already holds).
 import { channelParams, type ChannelParams } from "../wasm/params.js";
-import { checkTensor, layerOf, outputShape, shapeOf, type Layer, type TensorShape } from "../validate.js";
+import { checkTensor, layerOf, outputShape, shapeOf, type CheckedLayer as Layer, type TensorShape } from "../validate.js";
 import type { ConvOp, Tensor } from "../types.js";
 
 export interface Block {

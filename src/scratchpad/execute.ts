@@ -4,12 +4,13 @@
 // views only. The report's counters are read back from the model, not computed here.
 // Emulator-private, outside the modelled memories: the kernels' scratch, the requantization
 // headers, and one weight slot per pointwise tile, where the kernel keeps its widening of weights
-// that the schedule DMAs into L1 again at every step (used only while L1 holds the same bytes).
+// that the schedule DMAs into L1 again at every step (used only while L1 holds the same bytes);
+// and the wide pointwise calls of ./wide.ts (one call per step for all of its output-channel tiles).
 import { runKernel, type Engine, type KernelCall, type View } from "../engine.js";
 import type { KernelExports } from "../wasm/module.js";
 import { HEADER_BYTES, writeHeader, type ChannelParams } from "../wasm/params.js";
 import { COUNTER, COUNTER_SLOTS, MODEL_ERRORS, TRANSFER_KIND } from "../wasm/interface.generated.js";
-import { outputTensor, type Layer } from "../validate.js";
+import { outputTensor, type CheckedLayer as Layer } from "../validate.js";
 import type { Tensor } from "../types.js";
 import type { Block } from "./block.js";
 import { l2Layout, outputLayout, type LayerOffsets } from "./l2.js";
@@ -17,6 +18,7 @@ import type { ResolvedMemory } from "./memory.js";
 import { familyOf, walk, type Schedule } from "./schedules.js";
 import { weightsPerChannel, type Kind, type KernelStep, type Scratchpad, type Which, type Window } from "./schedules/walk.js";
 import { activationBytes, type TransferReport } from "./transfer-report.js";
+import { endOf, WideTiles } from "./wide.js";
 
 // Transfer kinds, counter slots and error codes: generated with the model's copy (scripts/gen-interface.mjs).
 const KIND: Record<Kind, number> = TRANSFER_KIND;
@@ -81,16 +83,12 @@ class Model {
     }
   }
 
-  /**
-   * Runs a kernel after the model has checked that its input and output views lie in L1.
-   * `sameSource`, `weightSlot`: see `runKernel`.
-   */
-  kernel(k: KernelCall, src: View, dst: View, wL1: number, hdr: number, scratch: number, outRows: number, outCols: number, sameSource = false, weightSlot = 0): void {
+  /** Throws unless a kernel call's input and output views lie in L1. */
+  check(k: KernelCall, src: View, dst: View, outRows: number, outCols: number): void {
     const ok =
       this.wasm.l1Check(src.ptr, src.row, src.px, src.ch, k.height, k.width, k.channels) === 0 &&
       this.wasm.l1Check(dst.ptr, dst.row, dst.px, dst.ch, outRows, outCols, k.outChannels) === 0;
     if (!ok) throw new Error("dwpw scratchpad model: kernel view outside L1 (a bug in the schedule: please report it)");
-    runKernel(this.wasm, k, src, dst, wL1, hdr, scratch, sameSource, weightSlot);
   }
 }
 
@@ -115,6 +113,11 @@ class ModelScratchpad implements Scratchpad {
     private readonly layers: Record<Which, LayerInL2>,
     private readonly scratch: number,
     private readonly slots: { base: number; bytes: number; tile: number },
+    /**
+     * The wide pointwise calls (null when no step has several tiles): every write into L1 or L2
+     * is reported to it (its checks are about what changed since).
+     */
+    private readonly wide: WideTiles | null,
   ) {}
 
   alloc(bytes: number): number {
@@ -124,28 +127,43 @@ class ModelScratchpad implements Scratchpad {
   dma(toL1: boolean, kind: Kind, l2: View, l1: View, rows: number, cols: number, chans: number): void {
     if (!toL1) this.tiles++;
     this.m.box(toL1, kind, l2, l1, rows, cols, chans);
+    if (!this.wide) return;
+    if (toL1) this.wide.written(l1.ptr, endOf(l1, rows, cols, chans));
+    else this.wide.writtenL2(l2.ptr, endOf(l2, rows, cols, chans));
   }
 
   load(which: Which, c0: number, n: number, weights: number, params: number): void {
     const l = this.layers[which];
-    this.m.loadLayer(l, c0, n, weights, params, weightsPerChannel(l.layer));
+    const wpc = weightsPerChannel(l.layer), p = l.params;
+    const wEnd = weights + n * wpc, pEnd = params + n * ((p.bias ? 4 : 0) + (p.a ? p.aStride : 0) + (p.b ? p.bStride : 0));
+    this.m.loadLayer(l, c0, n, weights, params, wpc);
+    this.wide?.loaded(which, c0, n, weights, wEnd, params, pEnd);
   }
 
   kernel(k: KernelStep): void {
+    // A tile whose output comes from its step's wide call (./wide.ts checks that it may, and that
+    // its views lie in L1).
+    if (this.wide?.serve(k)) return;
+    this.m.check(k.call, k.src, k.dst, k.outRows, k.outCols);
     // A pointwise tile's weights are DMA'd into L1 again at every step; the kernel widens them
     // again only if they differ from the bytes in the tile's slot.
     const slot = k.call.kind === "pointwise" ? this.slots.base + Math.floor(k.c0 / this.slots.tile) * this.slots.bytes : 0;
-    this.m.kernel(k.call, k.src, k.dst, k.weights, this.layers[k.which].hdr, this.scratch, k.outRows, k.outCols, k.sameSource, slot);
+    runKernel(this.m.wasm, k.call, k.src, k.dst, k.weights, this.layers[k.which].hdr, this.scratch, k.sameSource, slot);
+    if (!this.wide) return;
+    this.wide.narrow(k);
+    this.wide.written(k.dst.ptr, endOf(k.dst, k.outRows, k.outCols, k.call.outChannels));
   }
 
   slide(w: Window, shift: number, kept: number): void {
     slideWindow(this.m.bytes, w, shift, kept);
+    if (kept > 0 && shift !== 0) this.wide?.written(w.ptr, w.ptr + w.rows * w.width * w.channels);
   }
 
   step(): void {}
 
   reset(): void {
     this.m.wasm.l1Reset();
+    this.wide?.reset();
   }
 }
 
@@ -183,10 +201,24 @@ export function execute(engine: Engine, blk: Block, input: Tensor, s: Schedule, 
   const pwSlotBytes = wasm.pointwiseWeightSlotBytes(pw.channels, pwTile);
   const pwSlotCount = Math.ceil(pw.outChannels / pwTile);
   const pwSlots = arena.alloc(pwSlotCount * pwSlotBytes);
+  // The wide pointwise call (./wide.ts), only when a step has several output-channel tiles and
+  // they end in a sliver of at most 4 channels past the kernel's 16-channel blocks: the kernel runs
+  // that sliver with one vector of accumulators (2 dot products per loop iteration instead of 8),
+  // so such tiles cost up to several times one call (MobileNetV1's 14x14 s2 and 7x7 blocks: tiles
+  // of 20 and 4 channels). Tiles of other widths run close enough to one call that the copies cost
+  // what the wide call saves (measured on MobileNetV1's blocks: 12, 24, 40, 52 channels). Its
+  // output is at most one L1 source's pixels (under l1Usable / Cin) times every output channel.
+  const tiled = pwSlotCount > 1 && pwTile % 16 !== 0 && pwTile % 16 <= 4;
+  const wideBytes = tiled ? Math.floor(mem.l1Usable / pw.channels) * pw.outChannels : 0;
+  const wideOut = arena.alloc(wideBytes);
+  const wideSlotBytes = tiled ? wasm.pointwiseWeightSlotBytes(pw.channels, pw.outChannels) : 0;
+  const wideSlot = arena.alloc(wideSlotBytes);
+  const wideHdr = arena.alloc(HEADER_BYTES);
   arena.commit();
   // Empty slots: the arena's memory holds whatever an earlier call left there.
   const slots = arena.bytes(pwSlots, pwSlotCount * pwSlotBytes);
   for (let k = 0; k < pwSlotCount; k++) slots.fill(0, k * pwSlotBytes, k * pwSlotBytes + 16);
+  if (tiled) arena.bytes(wideSlot, 16).fill(0);
   arena.write(l2 + place.input, input.data);
   for (const l of [first, second]) {
     arena.write(l.weights, l.layer.weights);
@@ -196,7 +228,19 @@ export function execute(engine: Engine, blk: Block, input: Tensor, s: Schedule, 
   }
   const d = mem.dma;
   wasm.spReset(l1, mem.l1Usable, l2, place.bytes, counters, d.bytesPerCycle, d.cyclesPerCommand, d.layoutBytesPerCycle, d.layoutCyclesPerChannel);
-  const sp = new ModelScratchpad(new Model(wasm, wasm.memory), mem.doubleBuffer, { first, second }, scratch, { base: pwSlots, bytes: pwSlotBytes, tile: pwTile });
+  const pwWhich: Which = blk.first.kind === "pointwise" ? "first" : "second";
+  const pwL2 = pwWhich === "first" ? first : second;
+  const wideLayer = {
+    layer: pwL2.layer, params: pwL2.params, weights: pwL2.weights, bias: pwL2.bias, a: pwL2.a, b: pwL2.b, hdr: wideHdr,
+    tileParams: () => pwL2.hdrParams,
+    tileChannels: () => pwL2.hdrChannels,
+  };
+  // The layers' arrays come last in L2 (./l2.ts): from the first layer's weights to the end.
+  const wide = !tiled ? null : new WideTiles(
+    wasm, { first: pwWhich === "first" ? wideLayer : null, second: pwWhich === "second" ? wideLayer : null },
+    l2 + place.first.weights, l2 + place.bytes, scratch, wideOut, wideBytes, wideSlot,
+  );
+  const sp = new ModelScratchpad(new Model(wasm, wasm.memory), mem.doubleBuffer, { first, second }, scratch, { base: pwSlots, bytes: pwSlotBytes, tile: pwTile }, wide);
   walk(blk, s, planned.tiling, sp, l2);
   const c = new Float64Array(wasm.memory.buffer, counters, COUNTER_SLOTS);
   const slot = (at: number): number => c[at] as number;

@@ -5,7 +5,7 @@
 // latency model counts its compute (../../latency/estimate.ts).
 import type { KernelCall } from "../../engine.js";
 import type { Layout } from "../../types.js";
-import type { Layer } from "../../validate.js";
+import type { CheckedLayer as Layer } from "../../validate.js";
 import type { Block, SlidingStep } from "../block.js";
 import { viewAt, type View } from "../cost.js";
 import type { TensorsInL2 } from "../l2.js";
