@@ -94,15 +94,29 @@ function inputsFor(net) {
   return out;
 }
 
-/** Whether a loaded network is small enough to run well inside the bound (ONNX networks; others always run). */
+/** Whether a loaded network is small enough to run well inside the bound (a mutant that grew a
+ * legitimately large tensor is a valid model whose run takes longer; it is loaded, not run). */
 function smallEnough(net) {
   const c = runCost(net);
   return c.elements <= RUN_ELEMENTS && c.macs <= RUN_MACS;
 }
 
-/** Tensor elements and multiply-accumulates of a run (0 when the network is not an ONNX one). */
+/** Tensor elements and multiply-accumulates of a run (an ONNX network's layers, or a graph's ops). */
 function runCost(net) {
   const g = net.graph;
+  if (g && Array.isArray(g.tensors) && Array.isArray(g.ops)) {
+    let elements = 0;
+    for (const t of g.tensors) if (!t.data) elements += numel(t.shape);
+    let macs = 0;
+    for (const op of g.ops) {
+      const out = numel(g.tensors[op.outputs[0]]?.shape ?? [0]);
+      const w = op.inputs[1] >= 0 ? g.tensors[op.inputs[1]] : undefined;
+      // Products per output: a filter row (conv, fully connected) or its taps (depthwise); every op also reads its input once.
+      const perOut = !w?.data ? 1 : op.kind === "depthwiseConv2d" ? w.shape[1] * w.shape[2] : op.kind === "conv2d" || op.kind === "fullyConnected" ? numel(w.shape) / w.shape[0] : 1;
+      macs += out * perOut + numel(g.tensors[op.inputs[0]]?.shape ?? [0]);
+    }
+    return { elements, macs };
+  }
   if (!g || !(g.values instanceof Map) || !Array.isArray(g.layers)) return { elements: 0, macs: 0 };
   let elements = 0;
   for (const v of g.values.values()) elements += numel(v.shape);
