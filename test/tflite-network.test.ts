@@ -52,6 +52,25 @@ describe.skipIf(missing)("person_detect", skipMeta(missing), () => {
     expect(c.notChecked.map((n) => n.kind).sort()).toEqual(["averagePool2d", "depthwiseConv2d", "softmax"]); // the first layer has depth multiplier 8
   });
 
+  test("an input array that lies about itself cannot change what runs", () => {
+    const net = loadTflite(personDetect());
+    const x = new Int8Array(96 * 96).map((_, i) => (i * 37) % 256);
+    const want = Array.from(Object.values(net.run(x).outputs)[0]!.data as Int8Array);
+    // A subclass whose slice() hands back other bytes of another type, and whose constructor claims Int8Array.
+    class Liar extends Int8Array {
+      override slice(): Int8Array {
+        return new Float32Array(96 * 96) as unknown as Int8Array;
+      }
+    }
+    const liar = new Liar(x);
+    Object.defineProperty(liar, "constructor", { value: Int8Array });
+    expect(Array.from(Object.values(net.run(liar).outputs)[0]!.data as Int8Array)).toEqual(want);
+    // A length getter that disagrees with the array's real length is refused (as an empty input).
+    const shorty = new Int8Array(x);
+    Object.defineProperty(shorty, "length", { get: () => 10 });
+    expect(() => net.run(shorty)).toThrow(/has 0 values; the model takes 9216/);
+  });
+
   test("options.target sets the target run uses by default", () => {
     const x = new Int8Array(96 * 96).map((_, i) => (i * 37) % 256);
     const viaOption = loadTflite(personDetect(), { target: "litert" }).run(x);

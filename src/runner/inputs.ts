@@ -3,6 +3,7 @@
 // NCHW (ONNX) a 4-D input comes in NCHW and is transposed to the graph's NHWC here.
 import { numel, type DType, type Graph } from "../graph/types.js";
 import type { TensorData } from "../targets/types.js";
+import { snapshotView } from "../validate.js";
 import { nchwShape, nchwToNhwc, presentedNchw } from "./layout.js";
 
 /** An input: the model's own bytes as a typed array of its dtype, or a record of those by input name. */
@@ -36,8 +37,11 @@ export function bindGraphInputs(graph: Graph, input: GraphInput): TensorData[] {
     const field = `input "${s.name}"`;
     if (v === undefined) throw new TypeError(`${field} is missing`);
     const want = ARRAY_OF[s.dtype];
-    if (!ArrayBuffer.isView(v) || (v as object).constructor.name !== want) throw new TypeError(`${field} is ${s.dtype} [${s.shape.join(", ")}]: pass a ${want} in the model's own layout`);
-    const arr = (v as TensorData).slice();
+    // A plain view of the array's own memory, read through the typed arrays' intrinsic accessors:
+    // a subclass or an imitation cannot lie about its type, length or contents after this.
+    const view = snapshotView(v);
+    if (!ArrayBuffer.isView(view) || (view as object).constructor.name !== want) throw new TypeError(`${field} is ${s.dtype} [${s.shape.join(", ")}]: pass a ${want} in the model's own layout`);
+    const arr = (view as TensorData).slice();
     const n = numel(s.shape);
     if (arr.length !== n) throw new RangeError(`${field} has ${arr.length} values; the model takes ${n} (shape [${s.shape.join(", ")}])`);
     const t = graph.tensors[graph.inputs[k]!]!;
