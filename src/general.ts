@@ -5,7 +5,7 @@
 // in src/reference/general.ts.
 import type { Engine } from "./engine.js";
 import type { KernelExports } from "./wasm/module.js";
-import { HEADER_BYTES, channelParams, writeHeader } from "./wasm/params.js";
+import { HEADER_BYTES, channelParams, writeHeader, type ChannelParams } from "./wasm/params.js";
 import type { Dtype, Layout, Padding, Requant, Tensor } from "./types.js";
 import { MAX_DIM, MAX_ELEMENTS, checkTensor, layerOf, snapshotTensor, snapshotView, type CheckedRequant } from "./validate.js";
 
@@ -299,32 +299,13 @@ export function prepareGeneralOn(engine: Engine, layer: GeneralLayer, options: {
   const packed = a.bytes(dstPacked, packedBytes).slice();
   const p = channelParams(layer.requant, layer.bias);
   const scratchBytes = wasm.convScratchBytes(Cout, taps, layer.groups);
-  const inN = layer.height * layer.width * layer.channels;
   const outN = layer.outHeight * layer.outWidth * Cout;
   const { height: H, width: W, channels: C } = layer;
   const hwc = layer.layout === "HWC";
   return {
     layer,
     run(data, out) {
-      if (data.length !== inN || (data instanceof Int8Array) !== (layer.inDtype === "int8")) {
-        throw new RangeError(`input must be ${inN} ${layer.inDtype} values (the prepared layer's ${H}x${W}x${C}), got ${data.length} ${data instanceof Int8Array ? "int8" : "uint8"}`);
-      }
-      a.reset();
-      const src = a.alloc(inN);
-      const w = a.alloc(packed.length);
-      const bias = p.bias ? a.alloc(p.bias.length) : 0;
-      const pa = p.a ? a.alloc(p.a.length) : 0;
-      const pb = p.b ? a.alloc(p.b.length) : 0;
-      const hdr = a.alloc(HEADER_BYTES);
-      const dst = a.alloc(outN);
-      const scratch = a.alloc(scratchBytes);
-      a.commit();
-      a.write(src, data);
-      a.write(w, packed);
-      if (p.bias) a.write(bias, p.bias);
-      if (p.a) a.write(pa, p.a);
-      if (p.b) a.write(pb, p.b);
-      writeHeader(wasm.memory, hdr, layer.requant, bias, pa, pb);
+      const { src, w, hdr, dst, scratch } = stageRun(engine, layer, data, packed, p, outN, scratchBytes);
       const Ho = layer.outHeight, Wo = layer.outWidth;
       wasm.convGeneral(
         src, hwc ? W * C : W, hwc ? C : 1, hwc ? 1 : H * W, H, W, C, layer.inDtype === "int8" ? 1 : 0, layer.inZeroPoint,
@@ -335,6 +316,40 @@ export function prepareGeneralOn(engine: Engine, layer: GeneralLayer, options: {
       return outputBytes(a.bytes(dst, outN), layer, out);
     },
   };
+}
+
+/**
+ * One run of a prepared layer placed in the engine's memory, after checking its input: the input,
+ * `extra` working bytes when asked for, the weights, the requantization parameters and their
+ * header, the output and the kernel's scratch.
+ */
+function stageRun(
+  engine: Engine, layer: GeneralLayer, data: Int8Array | Uint8Array, weights: Int8Array | Uint8Array, p: ChannelParams,
+  outN: number, scratchBytes: number, extraBytes = 0,
+): { src: number; extra: number; w: number; hdr: number; dst: number; scratch: number } {
+  const inN = layer.height * layer.width * layer.channels;
+  if (data.length !== inN || (data instanceof Int8Array) !== (layer.inDtype === "int8")) {
+    throw new RangeError(`input must be ${inN} ${layer.inDtype} values (the prepared layer's ${layer.height}x${layer.width}x${layer.channels}), got ${data.length} ${data instanceof Int8Array ? "int8" : "uint8"}`);
+  }
+  const a = engine.arena;
+  a.reset();
+  const src = a.alloc(inN);
+  const extra = extraBytes ? a.alloc(extraBytes) : 0;
+  const w = a.alloc(weights.length);
+  const bias = p.bias ? a.alloc(p.bias.length) : 0;
+  const pa = p.a ? a.alloc(p.a.length) : 0;
+  const pb = p.b ? a.alloc(p.b.length) : 0;
+  const hdr = a.alloc(HEADER_BYTES);
+  const dst = a.alloc(outN);
+  const scratch = a.alloc(scratchBytes);
+  a.commit();
+  a.write(src, data);
+  a.write(w, weights);
+  if (p.bias) a.write(bias, p.bias);
+  if (p.a) a.write(pa, p.a);
+  if (p.b) a.write(pb, p.b);
+  writeHeader(engine.wasm.memory, hdr, layer.requant, bias, pa, pb);
+  return { src, extra, w, hdr, dst, scratch };
 }
 
 /** Checks a bare input shape (what `prepareGeneral` takes instead of a tensor). */
@@ -379,31 +394,13 @@ function prepareDepthwiseOn(wasm: KernelExports & GeneralExports, engine: Engine
   const p = channelParams(layer.requant, layer.bias);
   const weights = layer.weights.slice();
   const scratchBytes = wasm.depthwiseScratchBytes(H, W, O, pad.left, pad.right, layer.kh, layer.kw, layer.sw);
-  const inN = H * W * C, wideN = H * W * O, outN = Ho * Wo * O;
+  const wideN = H * W * O, outN = Ho * Wo * O;
   const hwc = layer.layout === "HWC";
   return {
     layer,
     run(data, out) {
-      if (data.length !== inN || (data instanceof Int8Array) !== (layer.inDtype === "int8")) {
-        throw new RangeError(`input must be ${inN} ${layer.inDtype} values (the prepared layer's ${H}x${W}x${C}), got ${data.length} ${data instanceof Int8Array ? "int8" : "uint8"}`);
-      }
-      a.reset();
-      const src = a.alloc(inN);
-      const wide = M === 1 ? src : a.alloc(wideN);
-      const w = a.alloc(weights.length);
-      const bias = p.bias ? a.alloc(p.bias.length) : 0;
-      const pa = p.a ? a.alloc(p.a.length) : 0;
-      const pb = p.b ? a.alloc(p.b.length) : 0;
-      const hdr = a.alloc(HEADER_BYTES);
-      const dst = a.alloc(outN);
-      const scratch = a.alloc(scratchBytes);
-      a.commit();
-      a.write(src, data);
-      a.write(w, weights);
-      if (p.bias) a.write(bias, p.bias);
-      if (p.a) a.write(pa, p.a);
-      if (p.b) a.write(pb, p.b);
-      writeHeader(wasm.memory, hdr, layer.requant, bias, pa, pb);
+      const { src, extra, w, hdr, dst, scratch } = stageRun(engine, layer, data, weights, p, outN, scratchBytes, M === 1 ? 0 : wideN);
+      const wide = M === 1 ? src : extra;
       if (M !== 1) wasm.repeatChannels(src, H * W, C, M, hwc ? 0 : 1, wide);
       wasm.depthwise(
         wide, hwc ? W * O : W, hwc ? O : 1, hwc ? 1 : H * W, H, W, O, layer.inDtype === "int8" ? 1 : 0, layer.inZeroPoint,

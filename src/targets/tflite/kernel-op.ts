@@ -26,6 +26,16 @@ export function isKernelPointwise(op: GraphOp, graph: Graph): op is Conv2dOp {
   );
 }
 
+/**
+ * Depthwise weights from TFLite's `[1][kh][kw][channels]` to channel-major `[channels][kh][kw]`:
+ * what the depthwise kernel takes, and the grouped convolution's `[C*M][kh][kw][1]`.
+ */
+export function channelMajor(w: ArrayLike<number>, taps: number, channels: number): Int8Array {
+  const out = new Int8Array(channels * taps);
+  for (let t = 0; t < taps; t++) for (let c = 0; c < channels; c++) out[c * taps + t] = w[t * channels + c]!;
+  return out;
+}
+
 /** The int32 bias of a convolution, or null when the op has none. */
 function biasOf(op: GraphOp, graph: Graph): Int32Array | null {
   const i = op.inputs[2];
@@ -68,9 +78,7 @@ export function kernelOpWith(
     const w = graph.tensors[op.inputs[1]!]!;
     const [, kh, kw, C] = w.shape as [number, number, number, number];
     const src = new Int8Array(w.data!.buffer, w.data!.byteOffset, w.data!.length);
-    // TFLite keeps [1][kh][kw][C]; the kernels take [C][kh][kw].
-    const weights = new Int8Array(C * kh * kw);
-    for (let c = 0; c < C; c++) for (let t = 0; t < kh * kw; t++) weights[c * kh * kw + t] = src[t * C + c]!;
+    const weights = channelMajor(src, kh * kw, C);
     return { kind: "depthwise", kernel: [kh, kw], stride: [op.stride[0], op.stride[1]], pad: { ...op.pad }, weights, bias: biasOf(op, graph), requant: requant(op, C) };
   }
   if (isKernelPointwise(op, graph)) {

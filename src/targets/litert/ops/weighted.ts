@@ -19,6 +19,7 @@ import type { FullyConnectedOp as GeneralFc, GeneralConvOp } from "../../../gene
 import type { DepthwiseOp, OnnxRequant, PointwiseOp, Tensor } from "../../../types.js";
 import { fitsKernels } from "../../tflite-micro/ops/weighted-common.js";
 import { generalCall, runBatches } from "../../tflite/general-op.js";
+import { channelMajor } from "../../tflite/kernel-op.js";
 import { MAGIC_BIAS, isQ8Activation, outputBounds, q } from "../xnnpack.js";
 import { builtin } from "./builtin.js";
 
@@ -206,16 +207,13 @@ function depthwiseConv2d(op: DepthwiseConv2dOp, graph: Graph): LoweredLayer {
   const taps = KH * KW;
   let onKernel: ReturnType<typeof kernelRunner> = null;
   if (mult === 1 && dh === 1 && dw === 1) {
-    // TFLite keeps [1][kh][kw][C]; the depthwise kernel takes [C][kh][kw].
-    const weights = new Int8Array(C * taps);
-    for (let t = 0; t < taps; t++) for (let c = 0; c < C; c++) weights[c * taps + t] = wd[t * C + c]!;
+    const weights = channelMajor(wd, taps, C);
     onKernel = kernelRunner({ N, H, W, C, zeroPoint: zin }, { kind: "depthwise", kernel: [KH, KW], stride: [sh, sw], pad: { ...op.pad }, weights, bias, requant }, HO * WO * C);
   }
   let general: ReturnType<typeof generalCall> = null;
   if (!onKernel) {
     // A convolution of C groups: weights [C*M][kh][kw][1].
-    const grouped = new Int8Array(O * taps);
-    for (let t = 0; t < taps; t++) for (let o = 0; o < O; o++) grouped[o * taps + t] = wd[t * O + o]!;
+    const grouped = channelMajor(wd, taps, O);
     const gop: GeneralConvOp = { kind: "conv", outChannels: O, kernel: [KH, KW], stride: [sh, sw], dilation: [dh, dw], pad: { ...op.pad }, groups: C, weights: grouped, bias, requant };
     general = generalCall({ height: H, width: W, channels: C, layout: "HWC", zeroPoint: zin, dtype: "int8" }, gop);
   }

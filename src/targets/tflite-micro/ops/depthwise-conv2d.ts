@@ -11,6 +11,7 @@ import type { DepthwiseOp, Tensor } from "../../../types.js";
 import type { GeneralConvOp } from "../../../general.js";
 import { tensorAt, valueOf } from "../../tensors.js";
 import { generalCall, runBatches } from "../../tflite/general-op.js";
+import { channelMajor } from "../../tflite/kernel-op.js";
 import type { LoweredLayer, RunContext, TensorData } from "../../types.js";
 import { activationQuant, channelMultipliers, fitsKernels, int32Bias, int8Weights, offsetInput, outputClamp, requant } from "./weighted-common.js";
 import { inputOf } from "./common.js";
@@ -38,8 +39,7 @@ export function lowerDepthwiseConv2d(op: DepthwiseConv2dOp, graph: Graph): Lower
 
   if (M === 1 && dh === 1 && dw === 1) {
     const taps = kh * kw;
-    const weights = new Int8Array(C * taps);
-    for (let t = 0; t < taps; t++) for (let c = 0; c < C; c++) weights[c * taps + t] = w.data[t * C + c]!;
+    const weights = channelMajor(w.data, taps, C);
     const dwOp: DepthwiseOp = {
       kind: "depthwise", kernel: [kh, kw], stride: [sh, sw], pad: { ...op.pad }, weights, bias,
       requant: { scheme: "tflite", rounding: "double", multiplier, shift, outputZeroPoint: outputOffset, min: activationMin, max: activationMax },
@@ -67,8 +67,7 @@ export function lowerDepthwiseConv2d(op: DepthwiseConv2dOp, graph: Graph): Lower
 
   const weights = Int8Array.from(w.data);
   const taps = kh * kw;
-  const grouped = new Int8Array(O * taps);
-  for (let t = 0; t < taps; t++) for (let o = 0; o < O; o++) grouped[o * taps + t] = weights[t * O + o]!;
+  const grouped = channelMajor(weights, taps, O);
   const gop: GeneralConvOp = {
     kind: "conv", outChannels: O, kernel: [kh, kw], stride: [sh, sw], dilation: [dh, dw], pad: { ...op.pad }, groups: C, weights: grouped, bias,
     requant: { scheme: "tflite", rounding: "double", multiplier, shift, outputZeroPoint: outputOffset, min: activationMin, max: activationMax },
