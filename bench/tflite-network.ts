@@ -17,6 +17,7 @@ import { Rng } from "../src/rng.js";
 import { timeRounds, type Entry, type Timing, type TimingOptions } from "./timing.js";
 import { onnxLayerCounts, onnxLayerTimes } from "./onnx-network.js";
 import type { Network } from "../src/network/index.js";
+import { liteRtJs } from "./litertjs.js";
 
 const ROOT = new URL("../../../", import.meta.url);
 export const TFLITE_V2 = new URL("build/models/mobilenet_v2_1.0_224_int8.tflite", ROOT);
@@ -31,6 +32,8 @@ export interface TfliteNetworkResult {
   breakdown: Record<string, Array<{ kind: string; layers: number; ms: number; share: number }>>;
   /** The TFLite outputs of the kernels and of the reference are the same bytes. */
   sameBytes: boolean;
+  /** LiteRT.js's output and dwpw's under `litert` are the same bytes (null: LiteRT.js did not run). */
+  liteRtJsSameBytes: boolean | null;
   skipped: string[];
 }
 
@@ -84,7 +87,7 @@ export async function tfliteNetworkBench(o: TimingOptions, log: (m: string) => v
       execFileSync(process.execPath, [new URL("scripts/tflite/make-models.mjs", ROOT).pathname], { stdio: "inherit" });
     } catch {
       skipped.push("TFLite MobileNetV2: `node scripts/tflite/make-models.mjs` failed (it needs dist/: `npm run build:ts`)");
-      return { model: "mobilenet_v2_1.0_224_int8.tflite", macs: 0, timings: {}, breakdown: {}, sameBytes: false, skipped };
+      return { model: "mobilenet_v2_1.0_224_int8.tflite", macs: 0, timings: {}, breakdown: {}, sameBytes: false, liteRtJsSameBytes: null, skipped };
     }
   }
   const net = loadTflite(new Uint8Array(readFileSync(TFLITE_V2)));
@@ -107,6 +110,18 @@ export async function tfliteNetworkBench(o: TimingOptions, log: (m: string) => v
   // without a general runner): what the general kernel changed.
   const noGeneral: RunContext = { conv: wasmCtx.conv };
   entries.push({ name: "dwpw tflite tflite-micro, general layers in TypeScript", fn: () => runLowered(lowered["tflite-micro"]!, [x.slice()], { ctx: noGeneral }) });
+  let releaseLiteRt: (() => void) | null = null;
+  let liteRtJsSameBytes: boolean | null = null;
+  try {
+    const peer = await liteRtJs(new Uint8Array(readFileSync(TFLITE_V2)), [1, 224, 224, 3]);
+    const theirs = await peer.run(x);
+    const ours = Object.values(net.run(x, { target: "litert" }).outputs)[0]!.data;
+    liteRtJsSameBytes = Buffer.compare(Buffer.from(theirs.buffer, theirs.byteOffset, theirs.byteLength), Buffer.from(ours.buffer, ours.byteOffset, ours.byteLength)) === 0;
+    entries.push({ name: `LiteRT.js ${peer.version} (XNNPACK, wasm, 1 thread)`, fn: () => peer.run(x) });
+    releaseLiteRt = () => peer.release();
+  } catch (err) {
+    skipped.push(`LiteRT.js: ${(err as Error).message}`);
+  }
   let releaseOrt: (() => Promise<void>) | null = null;
   let onnxNet: Network | null = null;
   const fx = new Float32Array(3 * 224 * 224);
@@ -131,6 +146,7 @@ export async function tfliteNetworkBench(o: TimingOptions, log: (m: string) => v
   log(`tflite network: ${entries.map((en) => en.name).join(", ")}`);
   const timings = await timeRounds(entries, o);
   if (releaseOrt) await releaseOrt();
+  releaseLiteRt?.();
 
   // Where the time goes: each layer timed, the runs interleaved between the targets.
   const runs = Math.max(5, Math.min(15, o.minRuns ?? 7));
@@ -158,5 +174,5 @@ export async function tfliteNetworkBench(o: TimingOptions, log: (m: string) => v
     for (const r of rows) r.share = r.ms / total;
     breakdown[t] = rows.sort((p, q) => q.ms - p.ms);
   }
-  return { model: "mobilenet_v2_1.0_224_int8.tflite", macs, timings, breakdown, sameBytes, skipped };
+  return { model: "mobilenet_v2_1.0_224_int8.tflite", macs, timings, breakdown, sameBytes, liteRtJsSameBytes, skipped };
 }
