@@ -44,7 +44,7 @@ export function lowerFullyConnected(op: FullyConnectedOp, graph: Graph): Lowered
     requant: { scheme: "tflite", rounding: "double", multiplier, shift, outputZeroPoint: outputOffset, min: activationMin, max: activationMax },
   };
   const allRows = numel(x.shape) / I;
-  const general = Number.isInteger(allRows) && allRows > 0 ? generalCall({ height: allRows, width: 1, channels: I, layout: "HWC", zeroPoint: inQ.zeroPoint, dtype: "int8" }, fc) : null;
+  const general = Number.isInteger(allRows) && allRows > 0 ? generalCall({ height: allRows, width: 1, channels: I, layout: "HWC", zeroPoint: inQ.zeroPoint, dtype: "int8" }, fc, allRows * O) : null;
   params.kernel = general ? "wasm general" : "typescript";
   return {
     op, params,
