@@ -12,7 +12,7 @@ import { UnsupportedOpError } from "../../../graph/errors.js";
 import type { Conv2dOp, DepthwiseConv2dOp, FullyConnectedOp, Graph, GraphOp, GraphTensor } from "../../../graph/types.js";
 import { numel } from "../../../graph/types.js";
 import type { OpTable } from "../../lowering.js";
-import { allocFor, constData, tensorAt, valueOf } from "../../tensors.js";
+import { constData, outputFor, tensorAt, valueOf } from "../../tensors.js";
 import type { LoweredLayer, RunContext } from "../../types.js";
 import type { FullyConnectedOp as GeneralFc, GeneralConvOp } from "../../../general.js";
 import type { OnnxRequant } from "../../../types.js";
@@ -121,7 +121,7 @@ function conv2d(op: Conv2dOp, graph: Graph): LoweredLayer {
     params: { ...p, groups },
     run(values, ctx: RunContext) {
       const xd = valueOf(values, op.inputs[0]!) as Int8Array;
-      const yd = allocFor(y) as Int8Array;
+      const yd = outputFor(ctx, y) as Int8Array;
       if (runBatches(general, ctx, xd, N, H * W * C, yd, HO * WO * O)) {
         values[op.outputs[0]!] = yd;
         return;
@@ -186,7 +186,7 @@ function depthwiseConv2d(op: DepthwiseConv2dOp, graph: Graph): LoweredLayer {
     params: { ...p, depthMultiplier: mult },
     run(values, ctx: RunContext) {
       const xd = valueOf(values, op.inputs[0]!) as Int8Array;
-      const yd = allocFor(y) as Int8Array;
+      const yd = outputFor(ctx, y) as Int8Array;
       if (runBatches(general, ctx, xd, N, H * W * C, yd, HO * WO * O)) {
         values[op.outputs[0]!] = yd;
         return;
@@ -239,7 +239,7 @@ function fullyConnected(op: FullyConnectedOp, graph: Graph): LoweredLayer {
     params: p,
     run(values, ctx: RunContext) {
       const xd = valueOf(values, op.inputs[0]!) as Int8Array;
-      const yd = allocFor(y) as Int8Array;
+      const yd = outputFor(ctx, y) as Int8Array;
       if (xd.length === rows * I && runBatches(general, ctx, xd, 1, rows * I, yd, rows * O)) {
         values[op.outputs[0]!] = yd;
         return;

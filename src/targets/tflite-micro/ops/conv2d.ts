@@ -8,7 +8,7 @@
 // kernels cannot take.
 import type { Conv2dOp, Graph } from "../../../graph/types.js";
 import type { GeneralConvOp } from "../../../general.js";
-import { tensorAt, valueOf } from "../../tensors.js";
+import { outputFor, tensorAt, valueOf } from "../../tensors.js";
 import { generalCall, runBatches } from "../../tflite/general-op.js";
 import type { LoweredLayer, RunContext, TensorData } from "../../types.js";
 import { activationQuant, channelMultipliers, int32Bias, int8Weights, offsetInput, outputClamp, requant } from "./weighted-common.js";
@@ -50,7 +50,7 @@ export function lowerConv2d(op: Conv2dOp, graph: Graph): LoweredLayer {
     op,
     params: { ...params, kernel: general ? (pointwise ? "wasm pointwise" : "wasm general") : "typescript" },
     run(values: Array<TensorData | undefined>, ctx: RunContext) {
-      const out = new Int8Array(N * Ho * Wo * O);
+      const out = outputFor(ctx, y) as Int8Array;
       if (runBatches(general, ctx, valueOf(values, xi) as Int8Array, N, H * W * C, out, Ho * Wo * O)) {
         values[yi] = out;
         return;

@@ -8,7 +8,7 @@
 // TypeScript loops remain for a run without a general runner and for layers no kernel takes.
 import type { DepthwiseConv2dOp, Graph } from "../../../graph/types.js";
 import type { GeneralConvOp } from "../../../general.js";
-import { tensorAt, valueOf } from "../../tensors.js";
+import { outputFor, tensorAt, valueOf } from "../../tensors.js";
 import { generalCall, runBatches } from "../../tflite/general-op.js";
 import { channelMajor } from "../../tflite/kernel-op.js";
 import type { LoweredLayer, RunContext, TensorData } from "../../types.js";
@@ -53,7 +53,7 @@ export function lowerDepthwiseConv2d(op: DepthwiseConv2dOp, graph: Graph): Lower
     op,
     params,
     run(values: Array<TensorData | undefined>, ctx: RunContext) {
-      const out = new Int8Array(N * Ho * Wo * O);
+      const out = outputFor(ctx, y) as Int8Array;
       if (runBatches(general, ctx, valueOf(values, xi) as Int8Array, N, H * W * C, out, Ho * Wo * O)) {
         values[yi] = out;
         return;

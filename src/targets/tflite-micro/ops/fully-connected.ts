@@ -9,7 +9,7 @@
 import type { FullyConnectedOp, Graph } from "../../../graph/types.js";
 import type { FullyConnectedOp as GeneralFc } from "../../../general.js";
 import { numel } from "../../../graph/types.js";
-import { tensorAt, valueOf } from "../../tensors.js";
+import { outputFor, tensorAt, valueOf } from "../../tensors.js";
 import { generalCall, runBatches } from "../../tflite/general-op.js";
 import type { LoweredLayer, RunContext, TensorData } from "../../types.js";
 import { activationQuant, channelMultipliers, int32Bias, int8Weights, offsetInput, outputClamp, requant } from "./weighted-common.js";
@@ -51,7 +51,7 @@ export function lowerFullyConnected(op: FullyConnectedOp, graph: Graph): Lowered
     run(values: Array<TensorData | undefined>, ctx: RunContext) {
       const xd = valueOf(values, xi) as Int8Array;
       if (general && xd.length === allRows * I) {
-        const out = new Int8Array(allRows * O);
+        const out = outputFor(ctx, y) as Int8Array;
         if (runBatches(general, ctx, xd, 1, allRows * I, out, allRows * O)) {
           values[yi] = out;
           return;
@@ -59,7 +59,7 @@ export function lowerFullyConnected(op: FullyConnectedOp, graph: Graph): Lowered
       }
       const xo = offsetInput(xd, inputOffset);
       const rows = xo.length / I;
-      const out = new Int8Array(rows * O);
+      const out = outputFor(ctx, y) as Int8Array;
       for (let r = 0; r < rows; r++) {
         const xb = r * I;
         for (let o = 0; o < O; o++) {
