@@ -11,7 +11,7 @@ import type { GeneralConvOp } from "../../../general.js";
 import { outputFor, tensorAt, valueOf } from "../../tensors.js";
 import { generalCall, runBatches } from "../../tflite/general-op.js";
 import type { LoweredLayer, RunContext, TensorData } from "../../types.js";
-import { activationQuant, channelMultipliers, int32Bias, int8Weights, offsetInput, outputClamp, requant } from "./weighted-common.js";
+import { activationQuant, channelMultipliers, int32Bias, int8Weights, withOffset, outputClamp, requant } from "./weighted-common.js";
 import { inputOf } from "./common.js";
 
 export function lowerConv2d(op: Conv2dOp, graph: Graph): LoweredLayer {
@@ -55,7 +55,7 @@ export function lowerConv2d(op: Conv2dOp, graph: Graph): LoweredLayer {
         values[yi] = out;
         return;
       }
-      const xo = offsetInput(valueOf(values, xi) as Int8Array, inputOffset);
+      const xo = withOffset(valueOf(values, xi) as Int8Array, inputOffset);
       // One output pixel and group at a time: its receptive field is gathered once into `patch`
       // (the offset input; taps in the padding hold 0 and so add nothing, as TFLM skips them),
       // then every output channel of the group is one contiguous dot product with its weights row.

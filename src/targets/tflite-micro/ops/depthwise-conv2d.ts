@@ -12,7 +12,7 @@ import { outputFor, tensorAt, valueOf } from "../../tensors.js";
 import { generalCall, runBatches } from "../../tflite/general-op.js";
 import { channelMajor } from "../../tflite/kernel-op.js";
 import type { LoweredLayer, RunContext, TensorData } from "../../types.js";
-import { activationQuant, channelMultipliers, int32Bias, int8Weights, offsetInput, outputClamp, requant } from "./weighted-common.js";
+import { activationQuant, channelMultipliers, int32Bias, int8Weights, withOffset, outputClamp, requant } from "./weighted-common.js";
 import { inputOf } from "./common.js";
 
 export function lowerDepthwiseConv2d(op: DepthwiseConv2dOp, graph: Graph): LoweredLayer {
@@ -58,7 +58,7 @@ export function lowerDepthwiseConv2d(op: DepthwiseConv2dOp, graph: Graph): Lower
         values[yi] = out;
         return;
       }
-      const xo = offsetInput(valueOf(values, xi) as Int8Array, inputOffset);
+      const xo = withOffset(valueOf(values, xi) as Int8Array, inputOffset);
       // Per output pixel, all O accumulators at once: each tap inside the input adds one filter
       // row (contiguous over output channels) times the input pixel's channels.
       const acc = new Float64Array(O);

@@ -12,7 +12,7 @@ import { numel } from "../../../graph/types.js";
 import { outputFor, tensorAt, valueOf } from "../../tensors.js";
 import { generalCall, runBatches } from "../../tflite/general-op.js";
 import type { LoweredLayer, RunContext, TensorData } from "../../types.js";
-import { activationQuant, channelMultipliers, int32Bias, int8Weights, offsetInput, outputClamp, requant } from "./weighted-common.js";
+import { activationQuant, channelMultipliers, int32Bias, int8Weights, withOffset, outputClamp, requant } from "./weighted-common.js";
 import { inputOf } from "./common.js";
 
 export function lowerFullyConnected(op: FullyConnectedOp, graph: Graph): LoweredLayer {
@@ -29,8 +29,9 @@ export function lowerFullyConnected(op: FullyConnectedOp, graph: Graph): Lowered
   const inputOffset = -inQ.zeroPoint;
   const weightsOffset = perChannel ? 0 : -w.zeroPoint;
   const { outputOffset, activationMin, activationMax } = clampQ;
-  // The weights with their offset added once (int16: |w + offset| <= 255).
-  const weights = Int16Array.from(w.data, (v) => v + weightsOffset);
+  // The weights with their offset added (int16: |w + offset| <= 255), for the TypeScript loops:
+  // made at their first run, since the kernels take the int8 weights.
+  let offsetWeights: Int16Array | null = null;
   const xi = op.inputs[0]!;
   const yi = op.outputs[0]!;
   const params: Record<string, unknown> = {
@@ -57,7 +58,8 @@ export function lowerFullyConnected(op: FullyConnectedOp, graph: Graph): Lowered
           return;
         }
       }
-      const xo = offsetInput(xd, inputOffset);
+      const weights = (offsetWeights ??= withOffset(w.data, weightsOffset));
+      const xo = withOffset(xd, inputOffset);
       const rows = xo.length / I;
       const out = outputFor(ctx, y) as Int8Array;
       for (let r = 0; r < rows; r++) {

@@ -66,9 +66,9 @@ export function requant(acc: number, m: number, s: number, outOffset: number, lo
   return v < lo ? lo : v > hi ? hi : v;
 }
 
-/** The input bytes with the input offset (-zero point) added, so inner loops skip the add. */
-export function offsetInput(x: Int8Array, inputOffset: number): Int16Array {
+/** Bytes with an offset (an input's or weights' -zero point) added, so inner loops skip the add. */
+export function withOffset(x: Int8Array, offset: number): Int16Array {
   const o = new Int16Array(x.length);
-  for (let i = 0; i < x.length; i++) o[i] = x[i]! + inputOffset;
+  for (let i = 0; i < x.length; i++) o[i] = x[i]! + offset;
   return o;
 }
