@@ -45,8 +45,11 @@ function resetState(t: GraphTensor): TensorData {
   return d;
 }
 
-/** What runs of one graph under one target share: when each tensor is last used, and the pool. */
+/** What runs of one graph under one target share: the constants' views, when each tensor is last
+ * used, and the pool. */
 interface RunPlan {
+  /** Each constant's index and its typed view of the model (ops never write them). */
+  constants: Array<[number, TensorData]>;
   /** Per layer, the tensors no later layer reads (graph outputs excepted). */
   lastUsedBy: number[][];
   /** Holds only arrays no tensor of a run under way holds, so a run started from another's
@@ -70,7 +73,8 @@ function planOf(lowered: Lowered): RunPlan {
     for (const o of g.outputs) last[o] = -1;
     const lastUsedBy = lowered.layers.map((): number[] => []);
     last.forEach((i, t) => i >= 0 && lastUsedBy[i]!.push(t));
-    p = { lastUsedBy, buffers: new RunBuffers() };
+    const constants = g.tensors.filter((t) => t.data).map((t): [number, TensorData] => [t.index, viewAs(t.dtype, t.data!)]);
+    p = { constants, lastUsedBy, buffers: new RunBuffers() };
     byTarget.set(lowered.target, p);
   }
   return p;
@@ -83,16 +87,14 @@ export function runLowered(
   options: { layers?: boolean; ctx: RunContext; onLayer?: (done: number, total: number) => void },
 ): GraphRunResult {
   const g = lowered.graph;
+  const plan = planOf(lowered);
   const values: Array<TensorData | undefined> = new Array(g.tensors.length);
-  // Constants are views of the model (ops never write them); state starts from its reset value.
-  for (const t of g.tensors) {
-    if (t.data) values[t.index] = viewAs(t.dtype, t.data);
-    else if (t.variable) values[t.index] = resetState(t);
-  }
+  for (const [i, d] of plan.constants) values[i] = d;
+  // State starts from its reset value.
+  for (const t of g.tensors) if (t.variable && !t.data) values[t.index] = resetState(t);
   g.inputs.forEach((ti, k) => (values[ti] = inputs[k]));
   const layers: GraphLayerOutput[] | undefined = options.layers ? [] : undefined;
   const total = lowered.layers.length;
-  const plan = planOf(lowered);
   const buffers = plan.buffers;
   const ctx: RunContext = { ...options.ctx, output: (t) => buffers.acquire(t.dtype, numel(t.shape)) };
   // How many tensors hold each array (an op may hand on its input's array, as a reshape does).
