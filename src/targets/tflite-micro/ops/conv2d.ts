@@ -11,7 +11,7 @@ import type { GeneralConvOp } from "../../../general.js";
 import { outputFor, tensorAt, valueOf } from "../../tensors.js";
 import { generalCall, runBatches } from "../../tflite/general-op.js";
 import type { LoweredLayer, RunContext, TensorData } from "../../types.js";
-import { activationQuant, channelMultipliers, int32Bias, int8Weights, withOffset, outputClamp, requant } from "./weighted-common.js";
+import { activationQuant, channelMultipliers, int32Bias, int8Weights, outputClamp, requant, withOffset } from "./weighted-common.js";
 import { inputOf } from "./common.js";
 
 export function lowerConv2d(op: Conv2dOp, graph: Graph): LoweredLayer {
