@@ -106,10 +106,6 @@ export async function tfliteNetworkBench(o: TimingOptions, log: (m: string) => v
   void reference;
 
   const entries: Entry[] = targets.map((t) => ({ name: `dwpw tflite ${t}`, fn: () => net.run(x, { target: t }) }));
-  // The same run with the general convolutions and fully connected layers in TypeScript (a context
-  // without a general runner): what the general kernel changed.
-  const noGeneral: RunContext = { conv: wasmCtx.conv };
-  entries.push({ name: "dwpw tflite tflite-micro, general layers in TypeScript", fn: () => runLowered(lowered["tflite-micro"]!, [x.slice()], { ctx: noGeneral }) });
   let releaseLiteRt: (() => void) | null = null;
   let liteRtJsSameBytes: boolean | null = null;
   try {

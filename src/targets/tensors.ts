@@ -1,6 +1,6 @@
 // Typed views of graph constants and new arrays for a tensor's dtype, shared by every target's ops.
 import { numel, type DType, type Graph, type GraphTensor } from "../graph/types.js";
-import type { TensorData, TensorFormat } from "./types.js";
+import type { RunContext, TensorData, TensorFormat } from "./types.js";
 
 /** The tensor at `index` (which must exist). */
 export function tensorAt(graph: Graph, index: number): GraphTensor {
@@ -65,6 +65,11 @@ export function allocData(dtype: DType, n: number): TensorData {
 /** A zeroed array for a graph tensor. */
 export function allocFor(t: GraphTensor): TensorData {
   return allocData(t.dtype, numel(t.shape));
+}
+
+/** The array a layer writes all of output `t` into: the run's (stale values), or a new one. */
+export function outputFor(ctx: RunContext, t: GraphTensor): TensorData {
+  return ctx.output ? ctx.output(t) : allocFor(t);
 }
 
 /** The data of tensor `i` during a run (which must have been computed). */

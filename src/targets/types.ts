@@ -1,6 +1,6 @@
 // What a target makes of a graph: every op lowered to one deployment's integer arithmetic, with the
 // constants that deployment carries, ready for the runner (src/runner).
-import type { DType, Graph, GraphOp } from "../graph/types.js";
+import type { DType, Graph, GraphOp, GraphTensor } from "../graph/types.js";
 import type { ConvOp, Tensor } from "../types.js";
 import type { FullyConnectedOp, GeneralConvOp, GeneralInputShape, PreparedGeneral } from "../general.js";
 
@@ -29,6 +29,11 @@ export interface RunContext {
   conv: ConvRunner;
   /** Every other convolution and fully connected layers; without it they run in TypeScript. */
   general?: GeneralRunner;
+  /**
+   * The array for an output a layer writes in full (`outputFor`): the runner's, reused from run to
+   * run and holding stale values. Absent, a layer makes a new one.
+   */
+  output?(t: GraphTensor): TensorData;
 }
 
 /** One op in a target's arithmetic. */

@@ -1,19 +1,27 @@
-// The general convolution kernel (src/general.ts) for a lowered layer: the op is validated once at
-// lowering (a layer the kernel cannot take keeps its TypeScript loops), and its constants are
-// prepared once per runner (the WebAssembly engine or the reference) at the first run.
+// The kernels (src/general.ts) for a lowered convolution or fully connected layer: the op is
+// validated once at lowering (a layer the kernels cannot take keeps its TypeScript loops), and its
+// constants are prepared once per runner (the WebAssembly engine or the reference) at the first
+// run. A depthwise layer (groups = channels, no dilation) runs there on the depthwise kernel, every
+// other geometry (1x1 included) on the pointwise kernel's GEMM.
 import { generalLayerFor, type FullyConnectedOp, type GeneralConvOp, type GeneralInputShape, type PreparedGeneral } from "../../general.js";
 import type { GeneralRunner, RunContext } from "../types.js";
 
 /** Gets the prepared layer for a run's context, or null when the context has no general runner. */
 export type GeneralCall = (ctx: RunContext) => PreparedGeneral | null;
 
-/** The prepared-once call of `op` on inputs of `shape`, or null when the kernel cannot take it. */
-export function generalCall(shape: GeneralInputShape, op: GeneralConvOp | FullyConnectedOp): GeneralCall | null {
+/**
+ * The prepared-once call of `op` on inputs of `shape`, or null when the kernels cannot take it.
+ * `outSize`: the output values the model gives the layer, which the kernels' geometry must match.
+ */
+export function generalCall(shape: GeneralInputShape, op: GeneralConvOp | FullyConnectedOp, outSize: number): GeneralCall | null {
+  let n: number;
   try {
-    generalLayerFor(shape, op);
+    const l = generalLayerFor(shape, op);
+    n = l.outHeight * l.outWidth * l.outChannels;
   } catch {
     return null;
   }
+  if (n !== outSize) throw new Error(`internal: the kernels would give ${n} values where the model has ${outSize}`);
   const prepared = new WeakMap<GeneralRunner, PreparedGeneral>();
   return (ctx) => {
     const g = ctx.general;
@@ -34,6 +42,7 @@ export function generalCall(shape: GeneralInputShape, op: GeneralConvOp | FullyC
 export function runBatches(call: GeneralCall | null, ctx: RunContext, x: Int8Array, n: number, inSize: number, out: Int8Array, outSize: number): boolean {
   const p = call?.(ctx);
   if (!p) return false;
-  for (let b = 0; b < n; b++) p.run(x.subarray(b * inSize, (b + 1) * inSize), out.subarray(b * outSize, (b + 1) * outSize));
+  if (n === 1) p.run(x, out);
+  else for (let b = 0; b < n; b++) p.run(x.subarray(b * inSize, (b + 1) * inSize), out.subarray(b * outSize, (b + 1) * outSize));
   return true;
 }

@@ -6,11 +6,12 @@
 // MUL (qs8-vmul fp32): `out = rne(f32(f32((a - za) * (b - zb)) * scale)) + zp` with
 //   `scale = f32(f32(sa * sb) / so)`, where TFLite uses one fixed-point multiplier.
 // The delegate only takes these when the scale ratios are in XNNPACK's range; otherwise TFLite's
-// built-in kernel runs the op.
+// built-in kernel runs the op. Each output byte depends on its two input bytes only, so a run looks
+// it up in a table of the formula over every byte pair, built at the first run.
 import type { ElementwiseOp, Graph } from "../../../graph/types.js";
-import { numel } from "../../../graph/types.js";
 import type { OpTable } from "../../lowering.js";
-import { allocFor, tensorAt, valueOf } from "../../tensors.js";
+import { outputFor, tensorAt, valueOf } from "../../tensors.js";
+import { applyPairTable, broadcastPlan, pairTable } from "../../tflite-micro/ops/common.js";
 import type { LoweredLayer } from "../../types.js";
 import { MAGIC_BIAS, isQ8Activation, lrintf, outputBounds, q } from "../xnnpack.js";
 import { builtin } from "./builtin.js";
@@ -18,33 +19,6 @@ import { builtin } from "./builtin.js";
 const f32 = Math.fround;
 const bits = new Float32Array(1);
 const bitsI = new Int32Array(bits.buffer);
-
-/** For each output element, the flat index of the (NumPy-broadcast) input element it reads. */
-function broadcastIndex(inShape: number[], outShape: number[]): Int32Array {
-  const rank = outShape.length;
-  const shape = [...new Array(rank - inShape.length).fill(1), ...inShape] as number[];
-  const strides = new Array<number>(rank).fill(0);
-  let s = 1;
-  for (let d = rank - 1; d >= 0; d--) {
-    strides[d] = shape[d] === 1 ? 0 : s;
-    s *= shape[d]!;
-  }
-  const n = numel(outShape);
-  const idx = new Int32Array(n);
-  const pos = new Array<number>(rank).fill(0);
-  let flat = 0;
-  for (let i = 0; i < n; i++) {
-    idx[i] = flat;
-    for (let d = rank - 1; d >= 0; d--) {
-      pos[d]!++;
-      flat += strides[d]!;
-      if (pos[d]! < outShape[d]!) break;
-      flat -= strides[d]! * pos[d]!;
-      pos[d] = 0;
-    }
-  }
-  return idx;
-}
 
 function delegated(graph: Graph, op: ElementwiseOp): boolean {
   const [a, b] = op.inputs.map((i) => tensorAt(graph, i));
@@ -79,21 +53,19 @@ function addSub(op: ElementwiseOp, graph: Graph): LoweredLayer {
   const bMult = Math.sign(bRatio) * lrintf(Math.abs(bRatio) * 2 ** shift);
   const bias = (2 ** (shift - 1) - aMult * aq.zeroPoint - bMult * bq.zeroPoint) | 0;
   const [min, max] = outputBounds(op.activation, yq.scale, yq.zeroPoint, y.dtype);
-  const ia = broadcastIndex(a.shape, y.shape);
-  const ib = broadcastIndex(b.shape, y.shape);
+  const plan = broadcastPlan(a.shape, b.shape, y.shape);
   const zout = yq.zeroPoint;
+  const table = pairTable((p, r) => {
+    const acc = (bias + p * aMult + r * bMult) | 0;
+    const v = (acc >> shift) + zout;
+    return v < min ? min : v > max ? max : v;
+  });
   return {
     op,
     params: { kernel: "xnnpack", scheme: "xnnpack-add", aMultiplier: aMult, bMultiplier: bMult, shift, bias, rounding: "half up", outputZeroPoint: zout, min, max },
-    run(values) {
-      const ad = valueOf(values, op.inputs[0]!) as Int8Array;
-      const bd = valueOf(values, op.inputs[1]!) as Int8Array;
-      const yd = allocFor(y) as Int8Array;
-      for (let i = 0; i < yd.length; i++) {
-        const acc = (bias + ad[ia[i]!]! * aMult + bd[ib[i]!]! * bMult) | 0;
-        const v = (acc >> shift) + zout;
-        yd[i] = v < min ? min : v > max ? max : v;
-      }
+    run(values, ctx) {
+      const yd = outputFor(ctx, y) as Int8Array;
+      applyPairTable(table(), plan, valueOf(values, op.inputs[0]!) as Int8Array, valueOf(values, op.inputs[1]!) as Int8Array, yd);
       values[op.outputs[0]!] = yd;
     },
   };
@@ -108,25 +80,23 @@ function mul(op: ElementwiseOp, graph: Graph): LoweredLayer {
   const yq = q(y);
   const scale = f32(f32(aq.scale * bq.scale) / yq.scale);
   const [min, max] = outputBounds(op.activation, yq.scale, yq.zeroPoint, y.dtype);
-  const ia = broadcastIndex(a.shape, y.shape);
-  const ib = broadcastIndex(b.shape, y.shape);
+  const plan = broadcastPlan(a.shape, b.shape, y.shape);
   const { zeroPoint: za } = aq;
   const { zeroPoint: zb } = bq;
   const zout = yq.zeroPoint;
   const lo = min - zout;
   const hi = max - zout;
+  const table = pairTable((p, r) => {
+    let v = f32((p - za) * (r - zb) * scale);
+    v = v < lo ? lo : v > hi ? hi : v;
+    return f32(v + MAGIC_BIAS) - MAGIC_BIAS + zout;
+  });
   return {
     op,
     params: { kernel: "xnnpack", scheme: "xnnpack-fp32", scale, magicBias: MAGIC_BIAS, aZeroPoint: za, bZeroPoint: zb, outputZeroPoint: zout, min, max },
-    run(values) {
-      const ad = valueOf(values, op.inputs[0]!) as Int8Array;
-      const bd = valueOf(values, op.inputs[1]!) as Int8Array;
-      const yd = allocFor(y) as Int8Array;
-      for (let i = 0; i < yd.length; i++) {
-        let v = f32((ad[ia[i]!]! - za) * (bd[ib[i]!]! - zb) * scale);
-        v = v < lo ? lo : v > hi ? hi : v;
-        yd[i] = f32(v + MAGIC_BIAS) - MAGIC_BIAS + zout;
-      }
+    run(values, ctx) {
+      const yd = outputFor(ctx, y) as Int8Array;
+      applyPairTable(table(), plan, valueOf(values, op.inputs[0]!) as Int8Array, valueOf(values, op.inputs[1]!) as Int8Array, yd);
       values[op.outputs[0]!] = yd;
     },
   };

@@ -5,19 +5,17 @@
 //   out      = clamp(rne(f32(f32(acc) * scale[c])) + outputZeroPoint, lo, hi)
 // with round-to-nearest-even (magic bias) where TFLite rounds half away from zero twice.
 // Ops the delegate does not take fall back to TFLite's own kernels (= the tflite-micro lowering).
-// That requantization is the `onnx` scheme of the kernels: 1x1 stride-1 convolutions and depthwise
-// ones (multiplier 1, no dilation) run on the WebAssembly pointwise / depthwise kernels, every
-// other convolution and fully connected layers on the general convolution kernel; the TypeScript
+// That requantization is the `onnx` scheme of the kernels, on which every convolution and fully
+// connected layer runs, prepared once per runner (src/targets/tflite/general-op.ts); the TypeScript
 // loops remain for a run without a general runner and for layers no kernel takes.
 import { UnsupportedOpError } from "../../../graph/errors.js";
 import type { Conv2dOp, DepthwiseConv2dOp, FullyConnectedOp, Graph, GraphOp, GraphTensor } from "../../../graph/types.js";
 import { numel } from "../../../graph/types.js";
 import type { OpTable } from "../../lowering.js";
-import { allocFor, constData, tensorAt, valueOf } from "../../tensors.js";
-import type { LoweredLayer, RunContext, TensorData } from "../../types.js";
+import { constData, outputFor, tensorAt, valueOf } from "../../tensors.js";
+import type { LoweredLayer, RunContext } from "../../types.js";
 import type { FullyConnectedOp as GeneralFc, GeneralConvOp } from "../../../general.js";
-import type { DepthwiseOp, OnnxRequant, PointwiseOp, Tensor } from "../../../types.js";
-import { fitsKernels } from "../../tflite-micro/ops/weighted-common.js";
+import type { OnnxRequant } from "../../../types.js";
 import { generalCall, runBatches } from "../../tflite/general-op.js";
 import { channelMajor } from "../../tflite/kernel-op.js";
 import { MAGIC_BIAS, isQ8Activation, outputBounds, q } from "../xnnpack.js";
@@ -90,26 +88,6 @@ function onnxRequant(p: ReturnType<typeof requantParams>): OnnxRequant {
   return { scheme: "onnx", scale: p.scale, outputZeroPoint: p.outputZeroPoint, min: p.min, max: p.max };
 }
 
-/**
- * A depthwise or pointwise kernel call per batch element, when the kernels take the op: runs it
- * and returns true, else false.
- */
-function kernelRunner(shape: { N: number; H: number; W: number; C: number; zeroPoint: number }, kop: DepthwiseOp | PointwiseOp | null, outSize: number) {
-  if (!kop || !fitsKernels({ height: shape.H, width: shape.W, channels: shape.C, zeroPoint: shape.zeroPoint }, kop)) return null;
-  const inSize = shape.H * shape.W * shape.C;
-  return (values: Array<TensorData | undefined>, ctx: RunContext, xi: number, yi: number): void => {
-    const xd = valueOf(values, xi) as Int8Array;
-    const out = new Int8Array(shape.N * outSize);
-    for (let b = 0; b < shape.N; b++) {
-      const t: Tensor = { data: xd.subarray(b * inSize, (b + 1) * inSize), height: shape.H, width: shape.W, channels: shape.C, layout: "HWC", zeroPoint: shape.zeroPoint };
-      const r = ctx.conv(t, kop);
-      if (r.data.length !== outSize) throw new Error(`internal: a kernel gave ${r.data.length} values, the model says ${outSize}`);
-      out.set(r.data as Int8Array, b * outSize);
-    }
-    values[yi] = out;
-  };
-}
-
 function conv2d(op: Conv2dOp, graph: Graph): LoweredLayer {
   const bi = op.inputs[2];
   if (bi === undefined || bi < 0) {
@@ -135,20 +113,15 @@ function conv2d(op: Conv2dOp, graph: Graph): LoweredLayer {
   const lo = p.min - zout;
   const hi = p.max - zout;
   const requant = onnxRequant(p);
-  const pointwise = KH === 1 && KW === 1 && sh === 1 && sw === 1 && groups === 1 && top + left + op.pad.bottom + op.pad.right === 0;
-  // [O][1][1][C] is the pointwise layout [Cout][Cin]; [O][kh][kw][IG] the general kernel's.
-  const onKernel = pointwise
-    ? kernelRunner({ N, H, W, C, zeroPoint: zin }, { kind: "pointwise", outChannels: O, weights: Int8Array.from(wd), bias, requant }, H * W * O)
-    : null;
+  // [O][kh][kw][IG] is the general kernel's layout.
   const gop: GeneralConvOp = { kind: "conv", outChannels: O, kernel: [KH, KW], stride: [sh, sw], dilation: [dh, dw], pad: { ...op.pad }, groups, weights: Int8Array.from(wd), bias, requant };
-  const general = onKernel ? null : generalCall({ height: H, width: W, channels: C, layout: "HWC", zeroPoint: zin, dtype: "int8" }, gop);
+  const general = generalCall({ height: H, width: W, channels: C, layout: "HWC", zeroPoint: zin, dtype: "int8" }, gop, HO * WO * O);
   return {
     op,
     params: { ...p, groups },
     run(values, ctx: RunContext) {
-      if (onKernel) return onKernel(values, ctx, op.inputs[0]!, op.outputs[0]!);
       const xd = valueOf(values, op.inputs[0]!) as Int8Array;
-      const yd = allocFor(y) as Int8Array;
+      const yd = outputFor(ctx, y) as Int8Array;
       if (runBatches(general, ctx, xd, N, H * W * C, yd, HO * WO * O)) {
         values[op.outputs[0]!] = yd;
         return;
@@ -204,26 +177,16 @@ function depthwiseConv2d(op: DepthwiseConv2dOp, graph: Graph): LoweredLayer {
   const hi = p.max - zout;
   const acc = new Int32Array(O);
   const requant = onnxRequant(p);
-  const taps = KH * KW;
-  let onKernel: ReturnType<typeof kernelRunner> = null;
-  if (mult === 1 && dh === 1 && dw === 1) {
-    const weights = channelMajor(wd, taps, C);
-    onKernel = kernelRunner({ N, H, W, C, zeroPoint: zin }, { kind: "depthwise", kernel: [KH, KW], stride: [sh, sw], pad: { ...op.pad }, weights, bias, requant }, HO * WO * C);
-  }
-  let general: ReturnType<typeof generalCall> = null;
-  if (!onKernel) {
-    // A convolution of C groups: weights [C*M][kh][kw][1].
-    const grouped = channelMajor(wd, taps, O);
-    const gop: GeneralConvOp = { kind: "conv", outChannels: O, kernel: [KH, KW], stride: [sh, sw], dilation: [dh, dw], pad: { ...op.pad }, groups: C, weights: grouped, bias, requant };
-    general = generalCall({ height: H, width: W, channels: C, layout: "HWC", zeroPoint: zin, dtype: "int8" }, gop);
-  }
+  // A convolution of C groups (the depthwise kernel without dilation): weights [C*M][kh][kw][1].
+  const grouped = channelMajor(wd, KH * KW, O);
+  const gop: GeneralConvOp = { kind: "conv", outChannels: O, kernel: [KH, KW], stride: [sh, sw], dilation: [dh, dw], pad: { ...op.pad }, groups: C, weights: grouped, bias, requant };
+  const general = generalCall({ height: H, width: W, channels: C, layout: "HWC", zeroPoint: zin, dtype: "int8" }, gop, HO * WO * O);
   return {
     op,
     params: { ...p, depthMultiplier: mult },
     run(values, ctx: RunContext) {
-      if (onKernel) return onKernel(values, ctx, op.inputs[0]!, op.outputs[0]!);
       const xd = valueOf(values, op.inputs[0]!) as Int8Array;
-      const yd = allocFor(y) as Int8Array;
+      const yd = outputFor(ctx, y) as Int8Array;
       if (runBatches(general, ctx, xd, N, H * W * C, yd, HO * WO * O)) {
         values[op.outputs[0]!] = yd;
         return;
@@ -270,13 +233,13 @@ function fullyConnected(op: FullyConnectedOp, graph: Graph): LoweredLayer {
   const lo = p.min - zout;
   const hi = p.max - zout;
   const fc: GeneralFc = { kind: "fullyConnected", outFeatures: O, weights: Int8Array.from(wd), bias, requant: onnxRequant(p) };
-  const general = Number.isInteger(rows) && rows > 0 ? generalCall({ height: rows, width: 1, channels: I, layout: "HWC", zeroPoint: zin, dtype: "int8" }, fc) : null;
+  const general = Number.isInteger(rows) && rows > 0 ? generalCall({ height: rows, width: 1, channels: I, layout: "HWC", zeroPoint: zin, dtype: "int8" }, fc, rows * O) : null;
   return {
     op,
     params: p,
     run(values, ctx: RunContext) {
       const xd = valueOf(values, op.inputs[0]!) as Int8Array;
-      const yd = allocFor(y) as Int8Array;
+      const yd = outputFor(ctx, y) as Int8Array;
       if (xd.length === rows * I && runBatches(general, ctx, xd, 1, rows * I, yd, rows * O)) {
         values[op.outputs[0]!] = yd;
         return;

@@ -4,7 +4,7 @@
 // (or subtracted) and the sum is scaled onto the output and clamped to the fused activation.
 import type { ElementwiseOp, Graph } from "../../../graph/types.js";
 import { activationRange, mulByQuantMulSmallerThanOne, quantizeMultiplier, rdbpot, srdhm } from "../../tflite/arith.js";
-import { allocFor, valueOf } from "../../tensors.js";
+import { outputFor, valueOf } from "../../tensors.js";
 import type { LoweredLayer } from "../../types.js";
 import { applyPairTable, broadcastPlan, inputOf, outputOf, pairTable, quantOf, requireDtype, unsupported } from "./common.js";
 
@@ -82,8 +82,8 @@ export function lowerAddSub(op: ElementwiseOp, graph: Graph): LoweredLayer {
       activationMin,
       activationMax,
     },
-    run(values) {
-      const o = allocFor(out) as Int8Array;
+    run(values, ctx) {
+      const o = outputFor(ctx, out) as Int8Array;
       applyPairTable(table(), plan, valueOf(values, a.index) as Int8Array, valueOf(values, b.index) as Int8Array, o);
       values[out.index] = o;
     },

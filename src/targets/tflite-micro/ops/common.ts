@@ -49,8 +49,9 @@ export function stridesOf(shape: readonly number[]): number[] {
 
 /**
  * numpy broadcasting of two inputs onto the output, as a list of rows: the output is walked in
- * rows of its last dimension; row r starts at `offA[r]` / `offB[r]` in the inputs, and inside a row
- * an input advances by `strideA` / `strideB` (0 when it is broadcast along the last dimension).
+ * rows of `inner` values; row r starts at `offA[r]` / `offB[r]` in the inputs, and inside a row
+ * an input advances by `strideA` / `strideB` (0 when it is broadcast along the row). Dimensions
+ * both inputs walk contiguously are merged first, so inputs of the output's shape are one row.
  */
 export interface BroadcastPlan {
   rows: number;
@@ -68,27 +69,45 @@ export function broadcastPlan(aShape: readonly number[], bShape: readonly number
   const b = pad(bShape);
   const sa = stridesOf(a).map((s, i) => (a[i] === 1 && outShape[i] !== 1 ? 0 : s));
   const sb = stridesOf(b).map((s, i) => (b[i] === 1 && outShape[i] !== 1 ? 0 : s));
-  const inner = rank === 0 ? 1 : outShape[rank - 1]!;
+  const dims: number[] = [1];
+  const pa: number[] = [0];
+  const pb: number[] = [0];
+  for (let d = 0; d < rank; d++) {
+    const n = outShape[d]!;
+    if (n === 1) continue;
+    const k = dims.length - 1;
+    if (pa[k] === sa[d]! * n && pb[k] === sb[d]! * n) {
+      dims[k] = dims[k]! * n;
+      pa[k] = sa[d]!;
+      pb[k] = sb[d]!;
+    } else {
+      dims.push(n);
+      pa.push(sa[d]!);
+      pb.push(sb[d]!);
+    }
+  }
+  const r = dims.length;
+  const inner = dims[r - 1]!;
   const total = numel(outShape);
   const rows = inner === 0 ? 0 : total / inner;
   const offA = new Int32Array(rows);
   const offB = new Int32Array(rows);
-  const idx = new Array<number>(Math.max(rank - 1, 0)).fill(0);
-  for (let r = 0; r < rows; r++) {
+  const idx = new Array<number>(r - 1).fill(0);
+  for (let row = 0; row < rows; row++) {
     let oa = 0;
     let ob = 0;
-    for (let d = 0; d < rank - 1; d++) {
-      oa += idx[d]! * sa[d]!;
-      ob += idx[d]! * sb[d]!;
+    for (let d = 0; d < r - 1; d++) {
+      oa += idx[d]! * pa[d]!;
+      ob += idx[d]! * pb[d]!;
     }
-    offA[r] = oa;
-    offB[r] = ob;
-    for (let d = rank - 2; d >= 0; d--) {
-      if (++idx[d]! < outShape[d]!) break;
+    offA[row] = oa;
+    offB[row] = ob;
+    for (let d = r - 2; d >= 0; d--) {
+      if (++idx[d]! < dims[d]!) break;
       idx[d] = 0;
     }
   }
-  return { rows, inner, offA, offB, strideA: rank === 0 ? 0 : sa[rank - 1]!, strideB: rank === 0 ? 0 : sb[rank - 1]! };
+  return { rows, inner, offA, offB, strideA: pa[r - 1]!, strideB: pb[r - 1]! };
 }
 
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {
@@ -119,10 +138,40 @@ export function pairTable(f: (a: number, b: number) => number): () => Int8Array 
 /** `out[k] = table[x[ia], y[ib]]` over a broadcasting plan. */
 export function applyPairTable(table: Int8Array, plan: BroadcastPlan, x: Int8Array, y: Int8Array, out: Int8Array): void {
   const { rows, inner, offA, offB, strideA, strideB } = plan;
+  if (rows === 1 && strideA === 1 && strideB === 1) {
+    applyPairTableFlat(table, x, y, out, inner);
+    return;
+  }
   let k = 0;
   for (let r = 0; r < rows; r++) {
     let ia = offA[r]!;
     let ib = offB[r]!;
     for (let c = 0; c < inner; c++, ia += strideA, ib += strideB) out[k++] = table[((x[ia]! & 0xff) << 8) | (y[ib]! & 0xff)]!;
   }
+}
+
+/**
+ * `out[k] = table[x[k], y[k]]` for k < n, four bytes per step where the three arrays are 4-byte
+ * aligned (about twice as fast as byte by byte). Lane j of a word is the same byte of memory in
+ * all three arrays whatever the platform's byte order.
+ */
+function applyPairTableFlat(table: Int8Array, x: Int8Array, y: Int8Array, out: Int8Array, n: number): void {
+  let k = 0;
+  if ((x.byteOffset | y.byteOffset | out.byteOffset) % 4 === 0) {
+    const words = n >> 2;
+    const a = new Int32Array(x.buffer, x.byteOffset, words);
+    const b = new Int32Array(y.buffer, y.byteOffset, words);
+    const o = new Int32Array(out.buffer, out.byteOffset, words);
+    for (let w = 0; w < words; w++) {
+      const p = a[w]!;
+      const q = b[w]!;
+      o[w] =
+        (table[((p & 0xff) << 8) | (q & 0xff)]! & 0xff) |
+        ((table[(p & 0xff00) | ((q >>> 8) & 0xff)]! & 0xff) << 8) |
+        ((table[((p >>> 8) & 0xff00) | ((q >>> 16) & 0xff)]! & 0xff) << 16) |
+        (table[((p >>> 16) & 0xff00) | (q >>> 24)]! << 24);
+    }
+    k = words << 2;
+  }
+  for (; k < n; k++) out[k] = table[((x[k]! & 0xff) << 8) | (y[k]! & 0xff)]!;
 }

@@ -2,17 +2,16 @@
 // channel, `acc = sum of w * (x - inZeroPoint)` over the taps inside the input (padding taps add
 // nothing), `+ bias`, then per-channel MultiplyByQuantizedMultiplier, `+ outZeroPoint`, clamp.
 // Grouped convolution: output channel `o` reads the input channels of group `o / (O / groups)`.
-// 1x1 convolutions with stride 1, no padding and one group run on the WebAssembly pointwise
-// kernel with the `tflite` scheme (the same formula); every other geometry on the general
-// convolution kernel (im2col + GEMM, same scheme), prepared once per runner; the TypeScript loops
-// remain for a run without a general runner and for layers the kernels cannot take.
+// Every geometry runs on the kernels with the `tflite` scheme (the same formula), prepared once per
+// runner: a 1x1 stride-1 convolution is the pointwise GEMM over the pixels, any other one im2col
+// into it; the TypeScript loops remain for a run without a general runner and for layers the
+// kernels cannot take.
 import type { Conv2dOp, Graph } from "../../../graph/types.js";
-import type { PointwiseOp, Tensor } from "../../../types.js";
 import type { GeneralConvOp } from "../../../general.js";
-import { tensorAt, valueOf } from "../../tensors.js";
+import { outputFor, tensorAt, valueOf } from "../../tensors.js";
 import { generalCall, runBatches } from "../../tflite/general-op.js";
 import type { LoweredLayer, RunContext, TensorData } from "../../types.js";
-import { activationQuant, channelMultipliers, fitsKernels, int32Bias, int8Weights, offsetInput, outputClamp, requant } from "./weighted-common.js";
+import { activationQuant, channelMultipliers, int32Bias, int8Weights, outputClamp, requant, withOffset } from "./weighted-common.js";
 import { inputOf } from "./common.js";
 
 export function lowerConv2d(op: Conv2dOp, graph: Graph): LoweredLayer {
@@ -39,48 +38,24 @@ export function lowerConv2d(op: Conv2dOp, graph: Graph): LoweredLayer {
   const yi = op.outputs[0]!;
   const params = { multiplier, shift, inputOffset, outputOffset, activationMin, activationMax, weights, bias, groups };
 
-  if (kh === 1 && kw === 1 && sh === 1 && sw === 1 && groups === 1 && op.pad.top + op.pad.bottom + op.pad.left + op.pad.right === 0) {
-    // Weights [O][1][1][C] are already the pointwise layout [Cout][Cin].
-    const pw: PointwiseOp = {
-      kind: "pointwise", outChannels: O, weights, bias,
-      requant: { scheme: "tflite", rounding: "double", multiplier, shift, outputZeroPoint: outputOffset, min: activationMin, max: activationMax },
-    };
-    if (fitsKernels({ height: H, width: W, channels: C, zeroPoint: inQ.zeroPoint }, pw)) {
-      const inSize = H * W * C;
-      const outSize = H * W * O;
-      return {
-        op,
-        params: { ...params, kernel: "wasm pointwise" },
-        run(values: Array<TensorData | undefined>, ctx: RunContext) {
-          const xd = valueOf(values, xi) as Int8Array;
-          const out = new Int8Array(N * outSize);
-          for (let b = 0; b < N; b++) {
-            const t: Tensor = { data: xd.subarray(b * inSize, (b + 1) * inSize), height: H, width: W, channels: C, layout: "HWC", zeroPoint: inQ.zeroPoint };
-            out.set(ctx.conv(t, pw).data as Int8Array, b * outSize);
-          }
-          values[yi] = out;
-        },
-      };
-    }
-  }
-
   const taps = kh * kw * Ig;
   // Weights [O][kh][kw][Ig] are the general kernel's layout already.
   const gop: GeneralConvOp = {
     kind: "conv", outChannels: O, kernel: [kh, kw], stride: [sh, sw], dilation: [dh, dw], pad: { ...op.pad }, groups, weights, bias,
     requant: { scheme: "tflite", rounding: "double", multiplier, shift, outputZeroPoint: outputOffset, min: activationMin, max: activationMax },
   };
-  const general = generalCall({ height: H, width: W, channels: C, layout: "HWC", zeroPoint: inQ.zeroPoint, dtype: "int8" }, gop);
+  const general = generalCall({ height: H, width: W, channels: C, layout: "HWC", zeroPoint: inQ.zeroPoint, dtype: "int8" }, gop, Ho * Wo * O);
+  const pointwise = kh === 1 && kw === 1 && sh === 1 && sw === 1 && groups === 1 && op.pad.top + op.pad.bottom + op.pad.left + op.pad.right === 0;
   return {
     op,
-    params: { ...params, kernel: general ? "wasm general" : "typescript" },
+    params: { ...params, kernel: general ? (pointwise ? "wasm pointwise" : "wasm general") : "typescript" },
     run(values: Array<TensorData | undefined>, ctx: RunContext) {
-      const out = new Int8Array(N * Ho * Wo * O);
+      const out = outputFor(ctx, y) as Int8Array;
       if (runBatches(general, ctx, valueOf(values, xi) as Int8Array, N, H * W * C, out, Ho * Wo * O)) {
         values[yi] = out;
         return;
       }
-      const xo = offsetInput(valueOf(values, xi) as Int8Array, inputOffset);
+      const xo = withOffset(valueOf(values, xi) as Int8Array, inputOffset);
       // One output pixel and group at a time: its receptive field is gathered once into `patch`
       // (the offset input; taps in the padding hold 0 and so add nothing, as TFLM skips them),
       // then every output channel of the group is one contiguous dot product with its weights row.

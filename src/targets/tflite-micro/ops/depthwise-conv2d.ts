@@ -1,19 +1,18 @@
 // DEPTHWISE_CONV_2D as TFLite Micro's reference kernel computes it (DepthwiseConvPerChannel):
 // output channel `c * M + m` (M the depth multiplier) filters input channel `c` with the filter's
 // column `c * M + m`; taps in the padding add nothing; `+ bias`, per-channel
-// MultiplyByQuantizedMultiplier, `+ outZeroPoint`, clamp. Multiplier 1 without dilation runs on the
-// WebAssembly depthwise kernel with the `tflite` scheme (weights transposed once, here, from
-// TFLite's `[1][kh][kw][C]` to `[C][kh][kw]`); multipliers above 1 and dilation on the general
-// convolution kernel as a convolution of C groups (weights transposed once to `[C*M][kh][kw][1]`);
+// MultiplyByQuantizedMultiplier, `+ outZeroPoint`, clamp. It runs on the kernels with the `tflite`
+// scheme as a convolution of C groups, prepared once per runner (weights transposed once, here,
+// from TFLite's `[1][kh][kw][C*M]` to `[C*M][kh][kw][1]`): without dilation that is the depthwise
+// kernel (over the channels repeated M times when M > 1), with dilation the general kernel;
 // TypeScript loops remain for a run without a general runner and for layers no kernel takes.
 import type { DepthwiseConv2dOp, Graph } from "../../../graph/types.js";
-import type { DepthwiseOp, Tensor } from "../../../types.js";
 import type { GeneralConvOp } from "../../../general.js";
-import { tensorAt, valueOf } from "../../tensors.js";
+import { outputFor, tensorAt, valueOf } from "../../tensors.js";
 import { generalCall, runBatches } from "../../tflite/general-op.js";
 import { channelMajor } from "../../tflite/kernel-op.js";
 import type { LoweredLayer, RunContext, TensorData } from "../../types.js";
-import { activationQuant, channelMultipliers, fitsKernels, int32Bias, int8Weights, offsetInput, outputClamp, requant } from "./weighted-common.js";
+import { activationQuant, channelMultipliers, int32Bias, int8Weights, outputClamp, requant, withOffset } from "./weighted-common.js";
 import { inputOf } from "./common.js";
 
 export function lowerDepthwiseConv2d(op: DepthwiseConv2dOp, graph: Graph): LoweredLayer {
@@ -37,34 +36,6 @@ export function lowerDepthwiseConv2d(op: DepthwiseConv2dOp, graph: Graph): Lower
   const xi = op.inputs[0]!;
   const yi = op.outputs[0]!;
 
-  if (M === 1 && dh === 1 && dw === 1) {
-    const taps = kh * kw;
-    const weights = channelMajor(w.data, taps, C);
-    const dwOp: DepthwiseOp = {
-      kind: "depthwise", kernel: [kh, kw], stride: [sh, sw], pad: { ...op.pad }, weights, bias,
-      requant: { scheme: "tflite", rounding: "double", multiplier, shift, outputZeroPoint: outputOffset, min: activationMin, max: activationMax },
-    };
-    if (fitsKernels({ height: H, width: W, channels: C, zeroPoint: inQ.zeroPoint }, dwOp)) {
-      const inSize = H * W * C;
-      const outSize = Ho * Wo * C;
-      return {
-        op,
-        params: { multiplier, shift, inputOffset, outputOffset, activationMin, activationMax, weights, weightsLayout: "[C][kh][kw]", bias, depthMultiplier: 1, kernel: "wasm depthwise" },
-        run(values: Array<TensorData | undefined>, ctx: RunContext) {
-          const xd = valueOf(values, xi) as Int8Array;
-          const out = new Int8Array(N * outSize);
-          for (let b = 0; b < N; b++) {
-            const t: Tensor = { data: xd.subarray(b * inSize, (b + 1) * inSize), height: H, width: W, channels: C, layout: "HWC", zeroPoint: inQ.zeroPoint };
-            const r = ctx.conv(t, dwOp);
-            if (r.height !== Ho || r.width !== Wo) throw new Error(`internal: op ${op.index} gave ${r.height}x${r.width}, the model says ${Ho}x${Wo}`);
-            out.set(r.data as Int8Array, b * outSize);
-          }
-          values[yi] = out;
-        },
-      };
-    }
-  }
-
   const weights = Int8Array.from(w.data);
   const taps = kh * kw;
   const grouped = channelMajor(weights, taps, O);
@@ -72,17 +43,22 @@ export function lowerDepthwiseConv2d(op: DepthwiseConv2dOp, graph: Graph): Lower
     kind: "conv", outChannels: O, kernel: [kh, kw], stride: [sh, sw], dilation: [dh, dw], pad: { ...op.pad }, groups: C, weights: grouped, bias,
     requant: { scheme: "tflite", rounding: "double", multiplier, shift, outputZeroPoint: outputOffset, min: activationMin, max: activationMax },
   };
-  const general = generalCall({ height: H, width: W, channels: C, layout: "HWC", zeroPoint: inQ.zeroPoint, dtype: "int8" }, gop);
+  const general = generalCall({ height: H, width: W, channels: C, layout: "HWC", zeroPoint: inQ.zeroPoint, dtype: "int8" }, gop, Ho * Wo * O);
+  const common = { multiplier, shift, inputOffset, outputOffset, activationMin, activationMax };
+  // What the deployment carries: the weights as the kernel holds them where it is the depthwise kernel.
+  const params = M === 1 && dh === 1 && dw === 1 && general
+    ? { ...common, weights: grouped, weightsLayout: "[C][kh][kw]", bias, depthMultiplier: 1, kernel: "wasm depthwise" }
+    : { ...common, weights, weightsLayout: "[1][kh][kw][C*M]", bias, depthMultiplier: M, kernel: general ? "wasm general" : "typescript" };
   return {
     op,
-    params: { multiplier, shift, inputOffset, outputOffset, activationMin, activationMax, weights, weightsLayout: "[1][kh][kw][C*M]", bias, depthMultiplier: M, kernel: general ? "wasm general" : "typescript" },
+    params,
     run(values: Array<TensorData | undefined>, ctx: RunContext) {
-      const out = new Int8Array(N * Ho * Wo * O);
+      const out = outputFor(ctx, y) as Int8Array;
       if (runBatches(general, ctx, valueOf(values, xi) as Int8Array, N, H * W * C, out, Ho * Wo * O)) {
         values[yi] = out;
         return;
       }
-      const xo = offsetInput(valueOf(values, xi) as Int8Array, inputOffset);
+      const xo = withOffset(valueOf(values, xi) as Int8Array, inputOffset);
       // Per output pixel, all O accumulators at once: each tap inside the input adds one filter
       // row (contiguous over output channels) times the input pixel's channels.
       const acc = new Float64Array(O);

@@ -9,10 +9,10 @@
 import type { FullyConnectedOp, Graph } from "../../../graph/types.js";
 import type { FullyConnectedOp as GeneralFc } from "../../../general.js";
 import { numel } from "../../../graph/types.js";
-import { tensorAt, valueOf } from "../../tensors.js";
+import { outputFor, tensorAt, valueOf } from "../../tensors.js";
 import { generalCall, runBatches } from "../../tflite/general-op.js";
 import type { LoweredLayer, RunContext, TensorData } from "../../types.js";
-import { activationQuant, channelMultipliers, int32Bias, int8Weights, offsetInput, outputClamp, requant } from "./weighted-common.js";
+import { activationQuant, channelMultipliers, int32Bias, int8Weights, outputClamp, requant, withOffset } from "./weighted-common.js";
 import { inputOf } from "./common.js";
 
 export function lowerFullyConnected(op: FullyConnectedOp, graph: Graph): LoweredLayer {
@@ -29,8 +29,9 @@ export function lowerFullyConnected(op: FullyConnectedOp, graph: Graph): Lowered
   const inputOffset = -inQ.zeroPoint;
   const weightsOffset = perChannel ? 0 : -w.zeroPoint;
   const { outputOffset, activationMin, activationMax } = clampQ;
-  // The weights with their offset added once (int16: |w + offset| <= 255).
-  const weights = Int16Array.from(w.data, (v) => v + weightsOffset);
+  // The weights with their offset added (int16: |w + offset| <= 255), for the TypeScript loops:
+  // made at their first run, since the kernels take the int8 weights.
+  let offsetWeights: Int16Array | null = null;
   const xi = op.inputs[0]!;
   const yi = op.outputs[0]!;
   const params: Record<string, unknown> = {
@@ -44,22 +45,23 @@ export function lowerFullyConnected(op: FullyConnectedOp, graph: Graph): Lowered
     requant: { scheme: "tflite", rounding: "double", multiplier, shift, outputZeroPoint: outputOffset, min: activationMin, max: activationMax },
   };
   const allRows = numel(x.shape) / I;
-  const general = Number.isInteger(allRows) && allRows > 0 ? generalCall({ height: allRows, width: 1, channels: I, layout: "HWC", zeroPoint: inQ.zeroPoint, dtype: "int8" }, fc) : null;
+  const general = Number.isInteger(allRows) && allRows > 0 ? generalCall({ height: allRows, width: 1, channels: I, layout: "HWC", zeroPoint: inQ.zeroPoint, dtype: "int8" }, fc, allRows * O) : null;
   params.kernel = general ? "wasm general" : "typescript";
   return {
     op, params,
     run(values: Array<TensorData | undefined>, ctx: RunContext) {
       const xd = valueOf(values, xi) as Int8Array;
       if (general && xd.length === allRows * I) {
-        const out = new Int8Array(allRows * O);
+        const out = outputFor(ctx, y) as Int8Array;
         if (runBatches(general, ctx, xd, 1, allRows * I, out, allRows * O)) {
           values[yi] = out;
           return;
         }
       }
-      const xo = offsetInput(xd, inputOffset);
+      const weights = (offsetWeights ??= withOffset(w.data, weightsOffset));
+      const xo = withOffset(xd, inputOffset);
       const rows = xo.length / I;
-      const out = new Int8Array(rows * O);
+      const out = outputFor(ctx, y) as Int8Array;
       for (let r = 0; r < rows; r++) {
         const xb = r * I;
         for (let o = 0; o < O; o++) {

@@ -6,7 +6,7 @@
 import type { Graph, MeanOp } from "../../../graph/types.js";
 import { numel } from "../../../graph/types.js";
 import { dtypeRange, mulByQuantMul, quantizeMultiplier } from "../../tflite/arith.js";
-import { allocFor, valueOf } from "../../tensors.js";
+import { outputFor, valueOf } from "../../tensors.js";
 import type { LoweredLayer } from "../../types.js";
 import { inputOf, outputOf, quantOf, requireDtype, stridesOf, unsupported } from "./common.js";
 
@@ -60,11 +60,11 @@ export function lowerMean(op: MeanOp, graph: Graph): LoweredLayer {
   return {
     op,
     params: { count, inputZeroPoint: qi.zeroPoint, outputZeroPoint: zo, outputMultiplier, outputShift },
-    run(values) {
+    run(values, ctx) {
       const input = valueOf(values, x.index) as Int8Array | Int16Array;
       const sums = new Int32Array(nOut);
       for (let i = 0; i < n; i++) sums[target[i]!] += input[i]!;
-      const o = allocFor(out) as Int8Array | Int16Array;
+      const o = outputFor(ctx, out) as Int8Array | Int16Array;
       for (let j = 0; j < nOut; j++) {
         const v = mulByQuantMul((sums[j]! - offset) | 0, outputMultiplier, outputShift) + zo;
         o[j] = v < lo ? lo : v > hi ? hi : v;

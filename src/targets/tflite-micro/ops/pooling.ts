@@ -4,7 +4,7 @@
 // the output quantization.
 import type { Graph, Pool2dOp } from "../../../graph/types.js";
 import { activationRange } from "../../tflite/arith.js";
-import { allocFor, valueOf } from "../../tensors.js";
+import { outputFor, valueOf } from "../../tensors.js";
 import type { LoweredLayer } from "../../types.js";
 import { inputOf, outputOf, quantOf, requireDtype, unsupported } from "./common.js";
 
@@ -25,9 +25,9 @@ export function lowerPool(op: Pool2dOp, graph: Graph): LoweredLayer {
   return {
     op,
     params: { filter: [kh, kw], stride: [sh, sw], padding: [top, left], activationMin, activationMax },
-    run(values) {
+    run(values, ctx) {
       const input = valueOf(values, x.index) as Int8Array | Int16Array;
-      const o = allocFor(out) as Int8Array | Int16Array;
+      const o = outputFor(ctx, out) as Int8Array | Int16Array;
       let k = 0;
       for (let n = 0; n < N; n++) {
         for (let oy = 0; oy < Ho; oy++) {

@@ -3,8 +3,6 @@
 // the int32 requantization of one accumulator.
 import type { Graph, GraphOp, GraphTensor } from "../../../graph/types.js";
 import { tfliteMultipliers } from "../../../quant.js";
-import type { ConvOp } from "../../../types.js";
-import { MAX_ELEMENTS, layerOf } from "../../../validate.js";
 import { activationRange, mulByQuantMul } from "../../tflite/arith.js";
 import { constData } from "../../tensors.js";
 import { optionalInput, unsupported } from "./common.js";
@@ -68,20 +66,9 @@ export function requant(acc: number, m: number, s: number, outOffset: number, lo
   return v < lo ? lo : v > hi ? hi : v;
 }
 
-/** The input bytes with the input offset (-zero point) added, so inner loops skip the add. */
-export function offsetInput(x: Int8Array, inputOffset: number): Int16Array {
+/** Bytes with an offset (an input's or weights' -zero point) added, so inner loops skip the add. */
+export function withOffset(x: Int8Array, offset: number): Int16Array {
   const o = new Int16Array(x.length);
-  for (let i = 0; i < x.length; i++) o[i] = x[i]! + inputOffset;
+  for (let i = 0; i < x.length; i++) o[i] = x[i]! + offset;
   return o;
-}
-
-/** Whether one batch element of this geometry is a call the WebAssembly kernels accept. */
-export function fitsKernels(s: { height: number; width: number; channels: number; zeroPoint: number }, op: ConvOp): boolean {
-  if (s.height * s.width * s.channels > MAX_ELEMENTS) return false;
-  try {
-    layerOf({ ...s, layout: "HWC", dtype: "int8" }, op);
-    return true;
-  } catch {
-    return false;
-  }
 }
