@@ -14,7 +14,7 @@
 //   padded plane is widened once, and stride 1 both ways runs as one loop over the whole plane.
 // Everything else (other kernels and strides, the scalar build) packs the whole input into
 // padded int16 rows and accumulates 8 channels per SIMD step.
-import { packRowsPadded, packTapPairs16, pairsStride1, roundUp, transposePairs4, widenRowMasked, widenRowPadded } from "./pack";
+import { packRowsPadded, packTapPairs16, pairsStride1, roundUp, transposePairs4, widenRowPadded } from "./pack";
 import { forgetPacked } from "./pointwise";
 import { loadBias, prepareRequant, productsBound, requantChannels, requantPixels, requantTableBytes } from "./requant";
 
@@ -347,20 +347,12 @@ function dw3x3Planar(
   const A = V + ((<usize>(Hp * Wv + 32) * 2 + 15) & ~(<usize>15));
   const vRow = <usize>Wv << 1;
   // The plane starts zeroed; the rows of each channel then write their data (and only zeros
-  // elsewhere: see widenRowMasked), so the padding stays zero for every channel.
+  // elsewhere: see widenPlane), so the padding stays zero for every channel.
   memory.fill(V, 0, <usize>(Hp * Wv + 32) << 1);
-  const z = i16x8.splat(<i16>zp);
-  const lastMask = i16x8.lt_s(i16x8(0, 1, 2, 3, 4, 5, 6, 7), i16x8.splat(<i16>(W - ((W - 1) & ~7))));
-  const rowRead = <usize>roundUp(W, 8);
   for (let c = 0; c < C; c++) {
     const plane = src + <usize>(c * srcCh);
-    for (let y = 0; y < H; y++) {
-      const s = plane + <usize>(y * srcRow), d = V + <usize>(padT + y) * vRow;
-      if (s + rowRead <= limit) widenRowMasked(s, W, signed, z, lastMask, d + (<usize>padL << 1));
-      else widenRowPadded(s, W, signed, zp, padL, Wv, d, limit);
-    }
-    // The last row's vector may spill up to 7 elements into the bottom padding: zero them again.
-    v128.store(V + <usize>(padT + H) * vRow, i16x8.splat(0));
+    if (signed) widenPlaneS(plane, srcRow, H, W, zp, padL, Wv, V + <usize>padT * vRow, limit);
+    else widenPlaneU(plane, srcRow, H, W, zp, padL, Wv, V + <usize>padT * vRow, limit);
     const w = weights + <usize>(c * 9);
     const w00 = i32x4.splat(pair(load<i8>(w), load<i8>(w, 1))), w02 = i32x4.splat(pair(load<i8>(w, 2), 0));
     const w10 = i32x4.splat(pair(load<i8>(w, 3), load<i8>(w, 4))), w12 = i32x4.splat(pair(load<i8>(w, 5), 0));
@@ -380,6 +372,44 @@ function dw3x3Planar(
       }
       requantChannels(A, 0, Wo4, Ho, Wo, c, 1, dst, dstRow, dstPx, dstCh);
     }
+  }
+}
+
+/** `widenPlane` of int8 input. */
+function widenPlaneS(src: usize, srcRow: i32, H: i32, W: i32, zp: i32, padL: i32, Wv: i32, dst: usize, limit: usize): void {
+  widenPlane(true, src, srcRow, H, W, zp, padL, Wv, dst, limit);
+}
+
+/** `widenPlane` of uint8 input. */
+function widenPlaneU(src: usize, srcRow: i32, H: i32, W: i32, zp: i32, padL: i32, Wv: i32, dst: usize, limit: usize): void {
+  widenPlane(false, src, srcRow, H, W, zp, padL, Wv, dst, limit);
+}
+
+/**
+ * A channel's H input rows (`srcRow` bytes apart) widened to int16 x - zp into the plane rows from
+ * `dst` (Wv elements apart; data from element padL on), `signed` a literal. Each row is written in
+ * whole vectors, then a zero vector right after its data: what the last vector wrote past the row
+ * (up to 7 elements) lies on the padding, which must stay zero, or on the next row's data, which
+ * that row writes after. A function of its own: inlined into the kernel, its loop reloaded the
+ * kernel's values from the stack on every row.
+ */
+@inline function widenPlane(signed: bool, src: usize, srcRow: i32, H: i32, W: i32, zp: i32, padL: i32, Wv: i32, dst: usize, limit: usize): void {
+  const n = <usize>roundUp(W, 8);
+  const vRow = <usize>Wv << 1;
+  if (src + <usize>((H - 1) * srcRow) + n > limit) {
+    // The last rows' vectors would read past the end of memory: row by row, value by value there.
+    for (let y = 0; y < H; y++) widenRowPadded(src + <usize>(y * srcRow), W, signed, zp, padL, Wv, dst + <usize>y * vRow, limit);
+    return;
+  }
+  const z = i16x8.splat(<i16>zp);
+  const zero = i16x8.splat(0);
+  let s = src, d = dst + (<usize>padL << 1);
+  const end = d + <usize>H * vRow;
+  while (d < end) {
+    for (let j: usize = 0; j < n; j += 8) v128.store(d + (j << 1), i16x8.sub(signed ? v128.load_ext<i8>(s + j) : v128.load_ext<u8>(s + j), z));
+    v128.store(d + (<usize>W << 1), zero);
+    s += <usize>srcRow;
+    d += vRow;
   }
 }
 
