@@ -16,7 +16,7 @@
 // padded int16 rows and accumulates 8 channels per SIMD step.
 import { packRowsPadded, packTapPairs16, pairsStride1, roundUp, transposePairs4, widenRowPadded } from "./pack";
 import { forgetPacked } from "./pointwise";
-import { loadBias, prepareRequant, productsBound, requantChannels, requantPixels, requantTableBytes } from "./requant";
+import { loadBias, prepareRequant, productsBound, requantChannels, requantPixels, requantTableBytes, storeBytes } from "./requant";
 
 // Scratch layout of the current call (module globals: the kernels never allocate).
 let sPacked: usize = 0;
@@ -327,50 +327,93 @@ function dw3x3Pixels(
  * - stride 1 (both ways): output j of the flattened plane (row stride Wv) is the sum over ky of
  *   (V[j + ky*Wv], V[j + ky*Wv + 1]) . (w0, w1) + V[j + ky*Wv + 2] * w2, and V's own int32 lanes
  *   are such pairs for every other output: one loop over the whole plane, no per-row work (the
- *   Wv - Wo columns past each row are computed and never stored);
+ *   Wv - Wo columns past each row are computed and never stored). The requantization runs over
+ *   the flattened plane too, into bytes `T`, whose rows are then copied out: on small planes the
+ *   per-row work of requantizing row by row cost more than the copies. Channels go in batches
+ *   (`gBatch`), so that one requantization call serves several;
  * - otherwise one loop per output row, the same way with horizontal stride 1; with stride 2, V's
- *   int32 lanes are the tap pairs of consecutive outputs.
- * Then one requantization call stores the whole plane.
+ *   int32 lanes are the tap pairs of consecutive outputs; then one requantization call stores
+ *   the channel.
  */
 function dw3x3Planar(
   src: usize, srcRow: i32, srcCh: i32, H: i32, W: i32, C: i32, signed: bool, zp: i32,
-  padT: i32, padL: i32, padB: i32, padR: i32, sh: i32, sw: i32, Ho: i32, Wo: i32,
+  padT: i32, padL: i32, sh: i32, sw: i32, Ho: i32, Wo: i32,
   weights: usize, hdr: usize, dst: usize, dstRow: i32, dstPx: i32, dstCh: i32,
 ): void {
   const Wv = gWv;
-  const Hp = gHp;
   const flat = sw == 1 && sh == 1;
   const limit = <usize>memory.size() << 16;
   loadBias(hdr, sBias, C, roundUp(C, 8));
-  // In the packed space: the plane V, then the accumulators A.
+  // In the packed space: the plane V, then the accumulators A, then (flat) the bytes T.
   const V = sPacked;
-  const A = V + ((<usize>(Hp * Wv + 32) * 2 + 15) & ~(<usize>15));
+  const A = V + gPlaneBytes;
+  const accStride = gAccStride;
+  const T = A + <usize>(gBatch * accStride) * 4;
   const vRow = <usize>Wv << 1;
   // The plane starts zeroed; the rows of each channel then write their data (and only zeros
   // elsewhere: see widenPlane), so the padding stays zero for every channel.
-  memory.fill(V, 0, <usize>(Hp * Wv + 32) << 1);
-  for (let c = 0; c < C; c++) {
-    const plane = src + <usize>(c * srcCh);
-    if (signed) widenPlaneS(plane, srcRow, H, W, zp, padL, Wv, V + <usize>padT * vRow, limit);
-    else widenPlaneU(plane, srcRow, H, W, zp, padL, Wv, V + <usize>padT * vRow, limit);
-    const w = weights + <usize>(c * 9);
-    const w00 = i32x4.splat(pair(load<i8>(w), load<i8>(w, 1))), w02 = i32x4.splat(pair(load<i8>(w, 2), 0));
-    const w10 = i32x4.splat(pair(load<i8>(w, 3), load<i8>(w, 4))), w12 = i32x4.splat(pair(load<i8>(w, 5), 0));
-    const w20 = i32x4.splat(pair(load<i8>(w, 6), load<i8>(w, 7))), w22 = i32x4.splat(pair(load<i8>(w, 8), 0));
-    const b = v128.load32_splat(sBias + (<usize>c << 2));
-    if (flat) {
-      // The whole plane as one row of Ho * Wv outputs.
-      rowChannel(1, V, vRow, w00, w02, w10, w12, w20, w22, b, A, Ho * Wv);
-      requantChannels(A, 0, Wv, Ho, Wo, c, 1, dst, dstRow, dstPx, dstCh);
-    } else {
-      const Wo4 = roundUp(Wo, 4);
-      for (let oy = 0; oy < Ho; oy++) {
-        const q0 = V + <usize>(oy * sh) * vRow;
-        const a = A + <usize>(oy * Wo4) * 4;
-        if (sw == 1) rowChannel(1, q0, vRow, w00, w02, w10, w12, w20, w22, b, a, Wo);
-        else rowChannel(2, q0, vRow, w00, w02, w10, w12, w20, w22, b, a, Wo);
+  memory.fill(V, 0, gPlaneBytes);
+  const G = gBatch;
+  const n = Ho * Wv; // flat: outputs of the flattened plane
+  const nq = accStride; // flat: ... rounded up to whole requantization vectors
+  const tStride = <usize>nq + 16;
+  for (let c0 = 0; c0 < C; c0 += G) {
+    const cn = C - c0 < G ? C - c0 : G;
+    for (let g = 0; g < cn; g++) {
+      const c = c0 + g;
+      const plane = src + <usize>(c * srcCh);
+      if (signed) widenPlaneS(plane, srcRow, H, W, zp, padL, Wv, V + <usize>padT * vRow, limit);
+      else widenPlaneU(plane, srcRow, H, W, zp, padL, Wv, V + <usize>padT * vRow, limit);
+      const w = weights + <usize>(c * 9);
+      const w00 = i32x4.splat(pair(load<i8>(w), load<i8>(w, 1))), w02 = i32x4.splat(pair(load<i8>(w, 2), 0));
+      const w10 = i32x4.splat(pair(load<i8>(w, 3), load<i8>(w, 4))), w12 = i32x4.splat(pair(load<i8>(w, 5), 0));
+      const w20 = i32x4.splat(pair(load<i8>(w, 6), load<i8>(w, 7))), w22 = i32x4.splat(pair(load<i8>(w, 8), 0));
+      const b = v128.load32_splat(sBias + (<usize>c << 2));
+      if (flat) {
+        // The whole plane as one row of Ho * Wv outputs.
+        rowChannel(1, V, vRow, w00, w02, w10, w12, w20, w22, b, A + <usize>(g * accStride) * 4, n);
+      } else {
+        const Wo4 = roundUp(Wo, 4);
+        for (let oy = 0; oy < Ho; oy++) {
+          const q0 = V + <usize>(oy * sh) * vRow;
+          const a = A + <usize>(oy * Wo4) * 4;
+          if (sw == 1) rowChannel(1, q0, vRow, w00, w02, w10, w12, w20, w22, b, a, Wo);
+          else rowChannel(2, q0, vRow, w00, w02, w10, w12, w20, w22, b, a, Wo);
+        }
+        // Rows that follow each other both in A and in dst are requantized as one.
+        if (Wo4 == Wo && dstRow == Wo) requantChannels(A, 0, Ho * Wo, 1, Ho * Wo, c, 1, dst, Ho * Wo, dstPx, dstCh);
+        else requantChannels(A, 0, Wo4, Ho, Wo, c, 1, dst, dstRow, dstPx, dstCh);
       }
-      requantChannels(A, 0, Wo4, Ho, Wo, c, 1, dst, dstRow, dstPx, dstCh);
+    }
+    if (flat) {
+      // Channel c's bytes go to T + (c - c0) * tStride (the base wraps below T, as usize does).
+      requantChannels(A, accStride, nq, 1, nq, c0, cn, T - <usize>c0 * tStride, nq, 1, <i32>tStride);
+      for (let g = 0; g < cn; g++) {
+        copyRows(T + <usize>g * tStride, Wv, dst + <usize>((c0 + g) * dstCh), dstRow, Ho, Wo);
+      }
+    }
+  }
+}
+
+/**
+ * Copies `rows` rows of `n` bytes from `src` (rows `srcRow` apart; read up to 15 bytes past each)
+ * to `dst` (rows `dstRow` apart), writing nothing else in dst but the later rows of the copy.
+ */
+@inline function copyRows(src: usize, srcRow: i32, dst: usize, dstRow: i32, rows: i32, n: i32): void {
+  let s = src, d = dst;
+  if (n >= 16) {
+    // Whole vectors, the last one ending at the row's end (overlapping the one before).
+    for (let y = 0; y < rows; y++, s += <usize>srcRow, d += <usize>dstRow) {
+      let j: usize = 0;
+      for (; j + 16 <= <usize>n; j += 16) v128.store(d + j, v128.load(s + j));
+      if (j < <usize>n) v128.store(d + <usize>(n - 16), v128.load(s + <usize>(n - 16)));
+    }
+  } else {
+    // One vector per row, whole where what it writes past the row lands on later rows of the copy.
+    const whole = dstRow == n ? rows - (16 + n - 1) / n + 1 : 0;
+    for (let y = 0; y < rows; y++, s += <usize>srcRow, d += <usize>dstRow) {
+      if (y < whole) v128.store(d, v128.load(s));
+      else storeBytes(d, v128.load(s), n, 1);
     }
   }
 }
@@ -462,16 +505,24 @@ function widenPlaneU(src: usize, srcRow: i32, H: i32, W: i32, zp: i32, padL: i32
   return i32x4.add(i32x4.add(s0, b), i32x4.add(s1, s2));
 }
 
-// Geometry of the planar kernel's padded plane (set by `planarGeometry`).
+// Geometry of the planar kernel (set by `planarGeometry`).
 /** Row stride of the padded int16 plane (elements). */
 let gWv = 0;
-/** Rows of the padded plane (vertical padding included, plus what the last vector reads). */
-let gHp = 0;
+/** Bytes of the plane (vertical padding included, plus what the last vectors read). */
+let gPlaneBytes: usize = 0;
+/** int32 accumulators per channel (flat: the flattened plane's outputs in whole 16-lane vectors). */
+let gAccStride = 0;
+/** Channels per batch (flat; otherwise 1). */
+let gBatch = 0;
 
-/** Sets gWv and gHp; returns the scratch bytes the planar kernel needs from `sPacked` on. */
-function planarGeometry(H: i32, W: i32, padT: i32, padL: i32, padB: i32, padR: i32, sh: i32, sw: i32, Ho: i32, Wo: i32): usize {
+/** Bytes of accumulators and output bytes a batch of the flat planar kernel aims at. */
+const BATCH_BYTES = 16384;
+
+/** Sets the planar kernel's geometry; returns whether it fits in the scratch space `space`. */
+function planarGeometry(H: i32, W: i32, C: i32, padT: i32, padL: i32, padB: i32, padR: i32, sh: i32, sw: i32, Ho: i32, Wo: i32, space: usize): bool {
   const Wp = padL + W + padR;
-  if (sw == 1 && sh == 1) {
+  const flat = sw == 1 && sh == 1;
+  if (flat) {
     // Flattened: rows only need the padded width.
     gWv = Wp;
   } else {
@@ -482,10 +533,27 @@ function planarGeometry(H: i32, W: i32, padT: i32, padL: i32, padB: i32, padR: i
   }
   const rowsRead = (Ho - 1) * sh + 3;
   const Hin = padT + H + padB;
-  gHp = (rowsRead > Hin ? rowsRead : Hin) + 1;
-  const n = <usize>gHp * <usize>gWv;
-  const accRow = <usize>(gWv > roundUp(Wo, 4) ? gWv : roundUp(Wo, 4));
-  return (n + 32) * 2 + 16 + (<usize>Ho * accRow + 32) * 4 + 256;
+  const Hp = (rowsRead > Hin ? rowsRead : Hin) + 1;
+  gPlaneBytes = ((<usize>(Hp * gWv) + 32) * 2 + 15) & ~(<usize>15);
+  let perChannel: usize;
+  if (flat) {
+    // The accumulators of the flattened plane (the loop stores up to 7 past it) and its bytes
+    // (the row copies read up to 15 past them).
+    gAccStride = roundUp(Ho * gWv, 16);
+    perChannel = <usize>gAccStride * 5 + 16;
+  } else {
+    // One channel's rows of Wo4 accumulators, and what the loops store and requantization reads
+    // past the last row (up to 4 and 15).
+    gAccStride = Ho * roundUp(Wo, 4) + 16;
+    perChannel = <usize>gAccStride * 4;
+  }
+  if (gPlaneBytes + perChannel + 256 > space) return false;
+  let G = flat ? <i32>(<usize>BATCH_BYTES / perChannel) : 1;
+  const fit = <i32>((space - gPlaneBytes - 256) / perChannel);
+  if (G > fit) G = fit;
+  if (G < 1) G = 1;
+  gBatch = G > C ? C : G;
+  return true;
 }
 
 /**
@@ -509,8 +577,8 @@ export function depthwise(
         dw3x3Pixels(src, srcRow, srcPx, srcCh, H, W, C, signed, zp, padT, padL, sh, sw, Ho, Wo, weights, hdr, dst, dstRow, dstPx, dstCh);
         return;
       }
-      if (dstPx == 1 && srcPx == 1 && planarGeometry(H, W, padT, padL, padB, padR, sh, sw, Ho, Wo) <= sSpace) {
-        dw3x3Planar(src, srcRow, srcCh, H, W, C, signed, zp, padT, padL, padB, padR, sh, sw, Ho, Wo, weights, hdr, dst, dstRow, dstPx, dstCh);
+      if (dstPx == 1 && srcPx == 1 && planarGeometry(H, W, C, padT, padL, padB, padR, sh, sw, Ho, Wo, sSpace)) {
+        dw3x3Planar(src, srcRow, srcCh, H, W, C, signed, zp, padT, padL, sh, sw, Ho, Wo, weights, hdr, dst, dstRow, dstPx, dstCh);
         return;
       }
     }
