@@ -350,9 +350,10 @@ function dw3x3Planar(
   const accStride = gAccStride;
   const T = A + <usize>(gBatch * accStride) * 4;
   const vRow = <usize>Wv << 1;
-  // The plane starts zeroed; the rows of each channel then write their data (and only zeros
-  // elsewhere: see widenPlane), so the padding stays zero for every channel.
-  memory.fill(V, 0, gPlaneBytes);
+  // The plane starts as input zero points; the rows of each channel then write their data (and
+  // only zero points elsewhere: see widenPlane), so the padding holds them for every channel.
+  const zpv = i16x8.splat(<i16>zp);
+  for (let k: usize = 0; k < gPlaneBytes; k += 16) v128.store(V + k, zpv);
   const G = gBatch;
   const n = Ho * Wv; // flat: outputs of the flattened plane
   const nq = accStride; // flat: ... rounded up to whole requantization vectors
@@ -365,10 +366,14 @@ function dw3x3Planar(
       if (signed) widenPlaneS(plane, srcRow, H, W, zp, padL, Wv, V + <usize>padT * vRow, limit);
       else widenPlaneU(plane, srcRow, H, W, zp, padL, Wv, V + <usize>padT * vRow, limit);
       const w = weights + <usize>(c * 9);
-      const w00 = i32x4.splat(pair(load<i8>(w), load<i8>(w, 1))), w02 = i32x4.splat(pair(load<i8>(w, 2), 0));
-      const w10 = i32x4.splat(pair(load<i8>(w, 3), load<i8>(w, 4))), w12 = i32x4.splat(pair(load<i8>(w, 5), 0));
-      const w20 = i32x4.splat(pair(load<i8>(w, 6), load<i8>(w, 7))), w22 = i32x4.splat(pair(load<i8>(w, 8), 0));
-      const b = v128.load32_splat(sBias + (<usize>c << 2));
+      const t0 = <i32>load<i8>(w), t1 = <i32>load<i8>(w, 1), t2 = <i32>load<i8>(w, 2);
+      const t3 = <i32>load<i8>(w, 3), t4 = <i32>load<i8>(w, 4), t5 = <i32>load<i8>(w, 5);
+      const t6 = <i32>load<i8>(w, 6), t7 = <i32>load<i8>(w, 7), t8 = <i32>load<i8>(w, 8);
+      const w00 = i32x4.splat(pair(t0, t1)), w02 = i32x4.splat(pair(t2, 0));
+      const w10 = i32x4.splat(pair(t3, t4)), w12 = i32x4.splat(pair(t5, 0));
+      const w20 = i32x4.splat(pair(t6, t7)), w22 = i32x4.splat(pair(t8, 0));
+      // The plane holds x, not x - zp: the bias takes the zero point's share (int32 wraps alike).
+      const b = i32x4.splat(load<i32>(sBias + (<usize>c << 2)) - zp * (t0 + t1 + t2 + t3 + t4 + t5 + t6 + t7 + t8));
       if (flat) {
         // The whole plane as one row of Ho * Wv outputs.
         rowChannel(1, V, vRow, w00, w02, w10, w12, w20, w22, b, A + <usize>(g * accStride) * 4, n);
@@ -429,28 +434,29 @@ function widenPlaneU(src: usize, srcRow: i32, H: i32, W: i32, zp: i32, padL: i32
 }
 
 /**
- * A channel's H input rows (`srcRow` bytes apart) widened to int16 x - zp into the plane rows from
- * `dst` (Wv elements apart; data from element padL on), `signed` a literal. Each row is written in
- * whole vectors, then a zero vector right after its data: what the last vector wrote past the row
- * (up to 7 elements) lies on the padding, which must stay zero, or on the next row's data, which
- * that row writes after. A function of its own: inlined into the kernel, its loop reloaded the
- * kernel's values from the stack on every row.
+ * A channel's H input rows (`srcRow` bytes apart) widened to int16 into the plane rows from `dst`
+ * (Wv elements apart; data from element padL on), `signed` a literal. Each row is written in whole
+ * vectors, then a vector of zero points `zpv` right after its data: what the last vector wrote
+ * past the row (up to 7 elements) lies on the padding, which must keep the zero point, or on the
+ * next row's data, which that row writes after. A function of its own: inlined into the kernel,
+ * its loop reloaded the kernel's values from the stack on every row.
  */
 @inline function widenPlane(signed: bool, src: usize, srcRow: i32, H: i32, W: i32, zp: i32, padL: i32, Wv: i32, dst: usize, limit: usize): void {
   const n = <usize>roundUp(W, 8);
   const vRow = <usize>Wv << 1;
+  let s = src, d = dst + (<usize>padL << 1);
   if (src + <usize>((H - 1) * srcRow) + n > limit) {
-    // The last rows' vectors would read past the end of memory: row by row, value by value there.
-    for (let y = 0; y < H; y++) widenRowPadded(src + <usize>(y * srcRow), W, signed, zp, padL, Wv, dst + <usize>y * vRow, limit);
+    // The last rows' vectors would read past the end of memory: value by value.
+    for (let y = 0; y < H; y++, s += <usize>srcRow, d += vRow) {
+      for (let j = 0; j < W; j++) store<i16>(d + (<usize>j << 1), signed ? <i32>load<i8>(s + <usize>j) : <i32>load<u8>(s + <usize>j));
+    }
     return;
   }
-  const z = i16x8.splat(<i16>zp);
-  const zero = i16x8.splat(0);
-  let s = src, d = dst + (<usize>padL << 1);
+  const zpv = i16x8.splat(<i16>zp);
   const end = d + <usize>H * vRow;
   while (d < end) {
-    for (let j: usize = 0; j < n; j += 8) v128.store(d + (j << 1), i16x8.sub(signed ? v128.load_ext<i8>(s + j) : v128.load_ext<u8>(s + j), z));
-    v128.store(d + (<usize>W << 1), zero);
+    for (let j: usize = 0; j < n; j += 8) v128.store(d + (j << 1), signed ? v128.load_ext<i8>(s + j) : v128.load_ext<u8>(s + j));
+    v128.store(d + (<usize>W << 1), zpv);
     s += <usize>srcRow;
     d += vRow;
   }
