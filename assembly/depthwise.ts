@@ -322,8 +322,9 @@ function dw3x3Pixels(
 }
 
 /**
- * 3x3, planar input and output, one channel at a time. The channel's plane is widened once into
- * padded int16 rows `V` (row stride Wv, vertical padding as zero rows); lanes are 4 output pixels.
+ * 3x3, planar input and output, channel by channel. Each channel's plane is widened once into
+ * padded int16 rows `V` (row stride Wv, the padding holding the input zero point, vertical padding
+ * as whole rows); lanes are 4 output pixels.
  * - stride 1 (both ways): output j of the flattened plane (row stride Wv) is the sum over ky of
  *   (V[j + ky*Wv], V[j + ky*Wv + 1]) . (w0, w1) + V[j + ky*Wv + 2] * w2, and V's own int32 lanes
  *   are such pairs for every other output: one loop over the whole plane, no per-row work (the
