@@ -14,9 +14,9 @@
 //   padded plane is widened once, and stride 1 both ways runs as one loop over the whole plane.
 // Everything else (other kernels and strides, the scalar build) packs the whole input into
 // padded int16 rows and accumulates 8 channels per SIMD step.
-import { packRowsPadded, packTapPairs16, pairsStride1, roundUp, transposePairs4, widenRowMasked, widenRowPadded } from "./pack";
+import { packRowsPadded, packTapPairs16, pairsStride1, roundUp, transposePairs4, widenRowPadded } from "./pack";
 import { forgetPacked } from "./pointwise";
-import { loadBias, prepareRequant, productsBound, requantChannels, requantPixels, requantTableBytes } from "./requant";
+import { loadBias, prepareRequant, productsBound, requantChannels, requantPixels, requantTableBytes, storeBytes } from "./requant";
 
 // Scratch layout of the current call (module globals: the kernels never allocate).
 let sPacked: usize = 0;
@@ -322,64 +322,144 @@ function dw3x3Pixels(
 }
 
 /**
- * 3x3, planar input and output, one channel at a time. The channel's plane is widened once into
- * padded int16 rows `V` (row stride Wv, vertical padding as zero rows); lanes are 4 output pixels.
+ * 3x3, planar input and output, channel by channel. Each channel's plane is widened once into
+ * padded int16 rows `V` (row stride Wv, the padding holding the input zero point, vertical padding
+ * as whole rows); lanes are 4 output pixels.
  * - stride 1 (both ways): output j of the flattened plane (row stride Wv) is the sum over ky of
  *   (V[j + ky*Wv], V[j + ky*Wv + 1]) . (w0, w1) + V[j + ky*Wv + 2] * w2, and V's own int32 lanes
  *   are such pairs for every other output: one loop over the whole plane, no per-row work (the
- *   Wv - Wo columns past each row are computed and never stored);
+ *   Wv - Wo columns past each row are computed and never stored). The requantization runs over
+ *   the flattened plane too, into bytes `T`, whose rows are then copied out: on small planes the
+ *   per-row work of requantizing row by row cost more than the copies. Channels go in batches
+ *   (`gBatch`), so that one requantization call serves several;
  * - otherwise one loop per output row, the same way with horizontal stride 1; with stride 2, V's
- *   int32 lanes are the tap pairs of consecutive outputs.
- * Then one requantization call stores the whole plane.
+ *   int32 lanes are the tap pairs of consecutive outputs; then one requantization call stores
+ *   the channel.
  */
 function dw3x3Planar(
   src: usize, srcRow: i32, srcCh: i32, H: i32, W: i32, C: i32, signed: bool, zp: i32,
-  padT: i32, padL: i32, padB: i32, padR: i32, sh: i32, sw: i32, Ho: i32, Wo: i32,
+  padT: i32, padL: i32, sh: i32, sw: i32, Ho: i32, Wo: i32,
   weights: usize, hdr: usize, dst: usize, dstRow: i32, dstPx: i32, dstCh: i32,
 ): void {
   const Wv = gWv;
-  const Hp = gHp;
   const flat = sw == 1 && sh == 1;
   const limit = <usize>memory.size() << 16;
   loadBias(hdr, sBias, C, roundUp(C, 8));
-  // In the packed space: the plane V, then the accumulators A.
+  // In the packed space: the plane V, then the accumulators A, then (flat) the bytes T.
   const V = sPacked;
-  const A = V + ((<usize>(Hp * Wv + 32) * 2 + 15) & ~(<usize>15));
+  const A = V + gPlaneBytes;
+  const accStride = gAccStride;
+  const T = A + <usize>(gBatch * accStride) * 4;
   const vRow = <usize>Wv << 1;
-  // The plane starts zeroed; the rows of each channel then write their data (and only zeros
-  // elsewhere: see widenRowMasked), so the padding stays zero for every channel.
-  memory.fill(V, 0, <usize>(Hp * Wv + 32) << 1);
-  const z = i16x8.splat(<i16>zp);
-  const lastMask = i16x8.lt_s(i16x8(0, 1, 2, 3, 4, 5, 6, 7), i16x8.splat(<i16>(W - ((W - 1) & ~7))));
-  const rowRead = <usize>roundUp(W, 8);
-  for (let c = 0; c < C; c++) {
-    const plane = src + <usize>(c * srcCh);
-    for (let y = 0; y < H; y++) {
-      const s = plane + <usize>(y * srcRow), d = V + <usize>(padT + y) * vRow;
-      if (s + rowRead <= limit) widenRowMasked(s, W, signed, z, lastMask, d + (<usize>padL << 1));
-      else widenRowPadded(s, W, signed, zp, padL, Wv, d, limit);
-    }
-    // The last row's vector may spill up to 7 elements into the bottom padding: zero them again.
-    v128.store(V + <usize>(padT + H) * vRow, i16x8.splat(0));
-    const w = weights + <usize>(c * 9);
-    const w00 = i32x4.splat(pair(load<i8>(w), load<i8>(w, 1))), w02 = i32x4.splat(pair(load<i8>(w, 2), 0));
-    const w10 = i32x4.splat(pair(load<i8>(w, 3), load<i8>(w, 4))), w12 = i32x4.splat(pair(load<i8>(w, 5), 0));
-    const w20 = i32x4.splat(pair(load<i8>(w, 6), load<i8>(w, 7))), w22 = i32x4.splat(pair(load<i8>(w, 8), 0));
-    const b = v128.load32_splat(sBias + (<usize>c << 2));
-    if (flat) {
-      // The whole plane as one row of Ho * Wv outputs.
-      rowChannel(1, V, vRow, w00, w02, w10, w12, w20, w22, b, A, Ho * Wv);
-      requantChannels(A, 0, Wv, Ho, Wo, c, 1, dst, dstRow, dstPx, dstCh);
-    } else {
-      const Wo4 = roundUp(Wo, 4);
-      for (let oy = 0; oy < Ho; oy++) {
-        const q0 = V + <usize>(oy * sh) * vRow;
-        const a = A + <usize>(oy * Wo4) * 4;
-        if (sw == 1) rowChannel(1, q0, vRow, w00, w02, w10, w12, w20, w22, b, a, Wo);
-        else rowChannel(2, q0, vRow, w00, w02, w10, w12, w20, w22, b, a, Wo);
+  // The plane starts as input zero points; the rows of each channel then write their data (and
+  // only zero points elsewhere: see widenPlane), so the padding holds them for every channel.
+  const zpv = i16x8.splat(<i16>zp);
+  for (let k: usize = 0; k < gPlaneBytes; k += 16) v128.store(V + k, zpv);
+  const G = gBatch;
+  const n = Ho * Wv; // flat: outputs of the flattened plane
+  const nq = accStride; // flat: ... rounded up to whole requantization vectors
+  const tStride = <usize>nq + 16;
+  for (let c0 = 0; c0 < C; c0 += G) {
+    const cn = C - c0 < G ? C - c0 : G;
+    for (let g = 0; g < cn; g++) {
+      const c = c0 + g;
+      const plane = src + <usize>(c * srcCh);
+      if (signed) widenPlaneS(plane, srcRow, H, W, zp, padL, Wv, V + <usize>padT * vRow, limit);
+      else widenPlaneU(plane, srcRow, H, W, zp, padL, Wv, V + <usize>padT * vRow, limit);
+      const w = weights + <usize>(c * 9);
+      const t0 = <i32>load<i8>(w), t1 = <i32>load<i8>(w, 1), t2 = <i32>load<i8>(w, 2);
+      const t3 = <i32>load<i8>(w, 3), t4 = <i32>load<i8>(w, 4), t5 = <i32>load<i8>(w, 5);
+      const t6 = <i32>load<i8>(w, 6), t7 = <i32>load<i8>(w, 7), t8 = <i32>load<i8>(w, 8);
+      const w00 = i32x4.splat(pair(t0, t1)), w02 = i32x4.splat(pair(t2, 0));
+      const w10 = i32x4.splat(pair(t3, t4)), w12 = i32x4.splat(pair(t5, 0));
+      const w20 = i32x4.splat(pair(t6, t7)), w22 = i32x4.splat(pair(t8, 0));
+      // The plane holds x, not x - zp: the bias takes the zero point's share (int32 wraps alike).
+      const b = i32x4.splat(load<i32>(sBias + (<usize>c << 2)) - zp * (t0 + t1 + t2 + t3 + t4 + t5 + t6 + t7 + t8));
+      if (flat) {
+        // The whole plane as one row of Ho * Wv outputs.
+        rowChannel(1, V, vRow, w00, w02, w10, w12, w20, w22, b, A + <usize>(g * accStride) * 4, n);
+      } else {
+        const Wo4 = roundUp(Wo, 4);
+        for (let oy = 0; oy < Ho; oy++) {
+          const q0 = V + <usize>(oy * sh) * vRow;
+          const a = A + <usize>(oy * Wo4) * 4;
+          if (sw == 1) rowChannel(1, q0, vRow, w00, w02, w10, w12, w20, w22, b, a, Wo);
+          else rowChannel(2, q0, vRow, w00, w02, w10, w12, w20, w22, b, a, Wo);
+        }
+        // Rows that follow each other both in A and in dst are requantized as one.
+        if (Wo4 == Wo && dstRow == Wo) requantChannels(A, 0, Ho * Wo, 1, Ho * Wo, c, 1, dst, Ho * Wo, dstPx, dstCh);
+        else requantChannels(A, 0, Wo4, Ho, Wo, c, 1, dst, dstRow, dstPx, dstCh);
       }
-      requantChannels(A, 0, Wo4, Ho, Wo, c, 1, dst, dstRow, dstPx, dstCh);
     }
+    if (flat) {
+      // Channel c's bytes go to T + (c - c0) * tStride (the base wraps below T, as usize does).
+      requantChannels(A, accStride, nq, 1, nq, c0, cn, T - <usize>c0 * tStride, nq, 1, <i32>tStride);
+      for (let g = 0; g < cn; g++) {
+        copyRows(T + <usize>g * tStride, Wv, dst + <usize>((c0 + g) * dstCh), dstRow, Ho, Wo);
+      }
+    }
+  }
+}
+
+/**
+ * Copies `rows` rows of `n` bytes from `src` (rows `srcRow` apart; read up to 15 bytes past each)
+ * to `dst` (rows `dstRow` apart), writing nothing else in dst but the later rows of the copy.
+ */
+@inline function copyRows(src: usize, srcRow: i32, dst: usize, dstRow: i32, rows: i32, n: i32): void {
+  let s = src, d = dst;
+  if (n >= 16) {
+    // Whole vectors, the last one ending at the row's end (overlapping the one before).
+    for (let y = 0; y < rows; y++, s += <usize>srcRow, d += <usize>dstRow) {
+      let j: usize = 0;
+      for (; j + 16 <= <usize>n; j += 16) v128.store(d + j, v128.load(s + j));
+      if (j < <usize>n) v128.store(d + <usize>(n - 16), v128.load(s + <usize>(n - 16)));
+    }
+  } else {
+    // One vector per row, whole where what it writes past the row lands on later rows of the copy.
+    const whole = dstRow == n ? rows - (16 + n - 1) / n + 1 : 0;
+    for (let y = 0; y < rows; y++, s += <usize>srcRow, d += <usize>dstRow) {
+      if (y < whole) v128.store(d, v128.load(s));
+      else storeBytes(d, v128.load(s), n, 1);
+    }
+  }
+}
+
+/** `widenPlane` of int8 input. */
+function widenPlaneS(src: usize, srcRow: i32, H: i32, W: i32, zp: i32, padL: i32, Wv: i32, dst: usize, limit: usize): void {
+  widenPlane(true, src, srcRow, H, W, zp, padL, Wv, dst, limit);
+}
+
+/** `widenPlane` of uint8 input. */
+function widenPlaneU(src: usize, srcRow: i32, H: i32, W: i32, zp: i32, padL: i32, Wv: i32, dst: usize, limit: usize): void {
+  widenPlane(false, src, srcRow, H, W, zp, padL, Wv, dst, limit);
+}
+
+/**
+ * A channel's H input rows (`srcRow` bytes apart) widened to int16 into the plane rows from `dst`
+ * (Wv elements apart; data from element padL on), `signed` a literal. Each row is written in whole
+ * vectors, then a vector of zero points `zpv` right after its data: what the last vector wrote
+ * past the row (up to 7 elements) lies on the padding, which must keep the zero point, or on the
+ * next row's data, which that row writes after. A function of its own: inlined into the kernel,
+ * its loop reloaded the kernel's values from the stack on every row.
+ */
+@inline function widenPlane(signed: bool, src: usize, srcRow: i32, H: i32, W: i32, zp: i32, padL: i32, Wv: i32, dst: usize, limit: usize): void {
+  const n = <usize>roundUp(W, 8);
+  const vRow = <usize>Wv << 1;
+  let s = src, d = dst + (<usize>padL << 1);
+  if (src + <usize>((H - 1) * srcRow) + n > limit) {
+    // The last rows' vectors would read past the end of memory: value by value.
+    for (let y = 0; y < H; y++, s += <usize>srcRow, d += vRow) {
+      for (let j = 0; j < W; j++) store<i16>(d + (<usize>j << 1), signed ? <i32>load<i8>(s + <usize>j) : <i32>load<u8>(s + <usize>j));
+    }
+    return;
+  }
+  const zpv = i16x8.splat(<i16>zp);
+  const end = d + <usize>H * vRow;
+  while (d < end) {
+    for (let j: usize = 0; j < n; j += 8) v128.store(d + (j << 1), signed ? v128.load_ext<i8>(s + j) : v128.load_ext<u8>(s + j));
+    v128.store(d + (<usize>W << 1), zpv);
+    s += <usize>srcRow;
+    d += vRow;
   }
 }
 
@@ -432,16 +512,24 @@ function dw3x3Planar(
   return i32x4.add(i32x4.add(s0, b), i32x4.add(s1, s2));
 }
 
-// Geometry of the planar kernel's padded plane (set by `planarGeometry`).
+// Geometry of the planar kernel (set by `planarGeometry`).
 /** Row stride of the padded int16 plane (elements). */
 let gWv = 0;
-/** Rows of the padded plane (vertical padding included, plus what the last vector reads). */
-let gHp = 0;
+/** Bytes of the plane (vertical padding included, plus what the last vectors read). */
+let gPlaneBytes: usize = 0;
+/** int32 accumulators per channel (flat: the flattened plane's outputs in whole 16-lane vectors). */
+let gAccStride = 0;
+/** Channels per batch (flat; otherwise 1). */
+let gBatch = 0;
 
-/** Sets gWv and gHp; returns the scratch bytes the planar kernel needs from `sPacked` on. */
-function planarGeometry(H: i32, W: i32, padT: i32, padL: i32, padB: i32, padR: i32, sh: i32, sw: i32, Ho: i32, Wo: i32): usize {
+/** Bytes of accumulators and output bytes a batch of the flat planar kernel aims at. */
+const BATCH_BYTES = 16384;
+
+/** Sets the planar kernel's geometry; returns whether it fits in the scratch space `space`. */
+function planarGeometry(H: i32, W: i32, C: i32, padT: i32, padL: i32, padB: i32, padR: i32, sh: i32, sw: i32, Ho: i32, Wo: i32, space: usize): bool {
   const Wp = padL + W + padR;
-  if (sw == 1 && sh == 1) {
+  const flat = sw == 1 && sh == 1;
+  if (flat) {
     // Flattened: rows only need the padded width.
     gWv = Wp;
   } else {
@@ -452,10 +540,27 @@ function planarGeometry(H: i32, W: i32, padT: i32, padL: i32, padB: i32, padR: i
   }
   const rowsRead = (Ho - 1) * sh + 3;
   const Hin = padT + H + padB;
-  gHp = (rowsRead > Hin ? rowsRead : Hin) + 1;
-  const n = <usize>gHp * <usize>gWv;
-  const accRow = <usize>(gWv > roundUp(Wo, 4) ? gWv : roundUp(Wo, 4));
-  return (n + 32) * 2 + 16 + (<usize>Ho * accRow + 32) * 4 + 256;
+  const Hp = (rowsRead > Hin ? rowsRead : Hin) + 1;
+  gPlaneBytes = ((<usize>(Hp * gWv) + 32) * 2 + 15) & ~(<usize>15);
+  let perChannel: usize;
+  if (flat) {
+    // The accumulators of the flattened plane (the loop stores up to 7 past it) and its bytes
+    // (the row copies read up to 15 past them).
+    gAccStride = roundUp(Ho * gWv, 16);
+    perChannel = <usize>gAccStride * 5 + 16;
+  } else {
+    // One channel's rows of Wo4 accumulators, and what the loops store and requantization reads
+    // past the last row (up to 4 and 15).
+    gAccStride = Ho * roundUp(Wo, 4) + 16;
+    perChannel = <usize>gAccStride * 4;
+  }
+  if (gPlaneBytes + perChannel + 256 > space) return false;
+  let G = flat ? <i32>(<usize>BATCH_BYTES / perChannel) : 1;
+  const fit = <i32>((space - gPlaneBytes - 256) / perChannel);
+  if (G > fit) G = fit;
+  if (G < 1) G = 1;
+  gBatch = G > C ? C : G;
+  return true;
 }
 
 /**
@@ -479,8 +584,8 @@ export function depthwise(
         dw3x3Pixels(src, srcRow, srcPx, srcCh, H, W, C, signed, zp, padT, padL, sh, sw, Ho, Wo, weights, hdr, dst, dstRow, dstPx, dstCh);
         return;
       }
-      if (dstPx == 1 && srcPx == 1 && planarGeometry(H, W, padT, padL, padB, padR, sh, sw, Ho, Wo) <= sSpace) {
-        dw3x3Planar(src, srcRow, srcCh, H, W, C, signed, zp, padT, padL, padB, padR, sh, sw, Ho, Wo, weights, hdr, dst, dstRow, dstPx, dstCh);
+      if (dstPx == 1 && srcPx == 1 && planarGeometry(H, W, C, padT, padL, padB, padR, sh, sw, Ho, Wo, sSpace)) {
+        dw3x3Planar(src, srcRow, srcCh, H, W, C, signed, zp, padT, padL, sh, sw, Ho, Wo, weights, hdr, dst, dstRow, dstPx, dstCh);
         return;
       }
     }

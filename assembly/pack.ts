@@ -239,20 +239,6 @@ export function packChannelPairs(
 }
 
 /**
- * Planar depthwise: one input row of W pixels widened to int16 x - zp (`z`) at `dst`, a row of a
- * plane that starts out zeroed, in whole 8-lane vectors, the last one masked (`lastMask`: its
- * lanes below W's remainder). What it writes past the row is zeros: on the padding, which holds
- * zeros anyway, or on a later row's data, which that row writes after. Reads up to 7 bytes past
- * the row (callers check that memory goes on).
- */
-@inline export function widenRowMasked(src: usize, W: i32, signed: bool, z: v128, lastMask: v128, dst: usize): void {
-  const last = (W - 1) & ~7; // where the last vector starts
-  let j = 0;
-  for (; j < last; j += 8) v128.store(dst + (<usize>j << 1), load8(src + <usize>j, signed, z));
-  v128.store(dst + (<usize>j << 1), v128.and(load8(src + <usize>j, signed, z), lastMask));
-}
-
-/**
  * Depthwise, channel-fastest pair row of one block of 16 channels: entry i holds, for each
  * channel c, (v[sw*i][c], v[sw*i + 1][c]) as an int16 pair (64 bytes per entry), where v is the
  * input row with its horizontal padding (zero outside the input). `n` entries; channels past `C`

@@ -484,7 +484,7 @@ const MAGIC: f32 = 12582912.0;
 }
 
 /** Stores the first `count` (1..16) bytes of `v` at `o`, `o + stride`, ... */
-@inline function storeBytes(o: usize, v: v128, count: i32, stride: i32): void {
+@inline export function storeBytes(o: usize, v: v128, count: i32, stride: i32): void {
   if (stride == 1) {
     if (count == 16) {
       v128.store(o, v);
