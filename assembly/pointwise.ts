@@ -234,63 +234,67 @@ export function gemmPixelsAny(cn: i32, a: usize, m: i32, lda: usize, K2: i32, b:
 }
 
 /**
- * Pixel-fastest blocks: for two output channels (int16 weight rows at `w0` and `w0 + K2*4`) and
- * `blocks` consecutive blocks of packed pixels from `b` (`packChannelPairs`), the first `nv`
- * (1..4, a literal) vectors of 4 pixels of each: acc[j][p] = bias[j] + sum_k w[j][k] . b[k][p].
- * Row j of the accumulators starts at `acc + j*row1`.
+ * Pixel-fastest blocks: for `pairs` pairs of output channels (int16 weight rows at `w0`, `K2*4`
+ * bytes apart; int32 biases at `bias`) and `blocks` consecutive blocks of packed pixels from `b`
+ * (`packChannelPairs`), the first `nv` (1..4, a literal) vectors of 4 pixels of each block:
+ * acc[j][p] = bias[j] + sum_k w[j][k] . b[k][p]. Row j of the accumulators starts at `acc + j*row`.
  */
-@inline function gemmChannels(nv: i32, w0: usize, K2: i32, b: usize, blocks: i32, bias0: i32, bias1: i32, acc: usize, row1: usize): void {
+@inline function gemmChannels(nv: i32, w0: usize, K2: i32, b: usize, blocks: i32, pairs: i32, bias: usize, acc: usize, row: usize): void {
   const rowBytes = <usize>K2 << 2;
-  const wEnd = w0 + rowBytes;
   const blockBytes = <usize>K2 << 6;
   const z = i32x4.splat(0);
-  let x = b;
-  let o = acc;
-  for (let i = 0; i < blocks; i++) {
-    let c00 = i32x4.splat(bias0), c01 = nv > 1 ? c00 : z, c02 = nv > 2 ? c00 : z, c03 = nv > 3 ? c00 : z;
-    let c10 = i32x4.splat(bias1), c11 = nv > 1 ? c10 : z, c12 = nv > 2 ? c10 : z, c13 = nv > 3 ? c10 : z;
-    let q = x;
-    for (let w = w0; w < wEnd; w += 4) {
-      const v0 = v128.load32_splat(w);
-      const v1 = v128.load32_splat(w + rowBytes);
-      const x0 = v128.load(q);
-      c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v0, x0));
-      c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v1, x0));
-      if (nv > 1) {
-        const x1 = v128.load(q, 16);
-        c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v0, x1));
-        c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v1, x1));
+  for (let pr = 0; pr < pairs; pr++) {
+    const wp = w0 + <usize>pr * (rowBytes << 1);
+    const wEnd = wp + rowBytes;
+    const bias0 = load<i32>(bias + (<usize>pr << 3)), bias1 = load<i32>(bias + (<usize>pr << 3), 4);
+    let x = b;
+    let o = acc + <usize>pr * (row << 1);
+    for (let i = 0; i < blocks; i++) {
+      let c00 = i32x4.splat(bias0), c01 = nv > 1 ? c00 : z, c02 = nv > 2 ? c00 : z, c03 = nv > 3 ? c00 : z;
+      let c10 = i32x4.splat(bias1), c11 = nv > 1 ? c10 : z, c12 = nv > 2 ? c10 : z, c13 = nv > 3 ? c10 : z;
+      let q = x;
+      for (let w = wp; w < wEnd; w += 4) {
+        const v0 = v128.load32_splat(w);
+        const v1 = v128.load32_splat(w + rowBytes);
+        const x0 = v128.load(q);
+        c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v0, x0));
+        c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v1, x0));
+        if (nv > 1) {
+          const x1 = v128.load(q, 16);
+          c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v0, x1));
+          c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v1, x1));
+        }
+        if (nv > 2) {
+          const x2 = v128.load(q, 32);
+          c02 = i32x4.add(c02, i32x4.dot_i16x8_s(v0, x2));
+          c12 = i32x4.add(c12, i32x4.dot_i16x8_s(v1, x2));
+        }
+        if (nv > 3) {
+          const x3 = v128.load(q, 48);
+          c03 = i32x4.add(c03, i32x4.dot_i16x8_s(v0, x3));
+          c13 = i32x4.add(c13, i32x4.dot_i16x8_s(v1, x3));
+        }
+        q += 64;
       }
-      if (nv > 2) {
-        const x2 = v128.load(q, 32);
-        c02 = i32x4.add(c02, i32x4.dot_i16x8_s(v0, x2));
-        c12 = i32x4.add(c12, i32x4.dot_i16x8_s(v1, x2));
-      }
-      if (nv > 3) {
-        const x3 = v128.load(q, 48);
-        c03 = i32x4.add(c03, i32x4.dot_i16x8_s(v0, x3));
-        c13 = i32x4.add(c13, i32x4.dot_i16x8_s(v1, x3));
-      }
-      q += 64;
+      v128.store(o, c00);
+      if (nv > 1) v128.store(o, c01, 16);
+      if (nv > 2) v128.store(o, c02, 32);
+      if (nv > 3) v128.store(o, c03, 48);
+      v128.store(o + row, c10);
+      if (nv > 1) v128.store(o + row, c11, 16);
+      if (nv > 2) v128.store(o + row, c12, 32);
+      if (nv > 3) v128.store(o + row, c13, 48);
+      x += blockBytes;
+      o += 64;
     }
-    v128.store(o, c00);
-    if (nv > 1) v128.store(o, c01, 16);
-    if (nv > 2) v128.store(o, c02, 32);
-    if (nv > 3) v128.store(o, c03, 48);
-    v128.store(o + row1, c10);
-    if (nv > 1) v128.store(o + row1, c11, 16);
-    if (nv > 2) v128.store(o + row1, c12, 32);
-    if (nv > 3) v128.store(o + row1, c13, 48);
-    x += blockBytes;
-    o += 64;
   }
 }
 
-type GemmChannelsFn = (w0: usize, K2: i32, b: usize, blocks: i32, bias0: i32, bias1: i32, acc: usize, row1: usize) => void;
-function gemmChannels1(w0: usize, K2: i32, b: usize, blocks: i32, bias0: i32, bias1: i32, acc: usize, row1: usize): void { if (ASC_FEATURE_SIMD) gemmChannels(1, w0, K2, b, blocks, bias0, bias1, acc, row1); }
-function gemmChannels2(w0: usize, K2: i32, b: usize, blocks: i32, bias0: i32, bias1: i32, acc: usize, row1: usize): void { if (ASC_FEATURE_SIMD) gemmChannels(2, w0, K2, b, blocks, bias0, bias1, acc, row1); }
-function gemmChannels3(w0: usize, K2: i32, b: usize, blocks: i32, bias0: i32, bias1: i32, acc: usize, row1: usize): void { if (ASC_FEATURE_SIMD) gemmChannels(3, w0, K2, b, blocks, bias0, bias1, acc, row1); }
-function gemmChannels4(w0: usize, K2: i32, b: usize, blocks: i32, bias0: i32, bias1: i32, acc: usize, row1: usize): void { if (ASC_FEATURE_SIMD) gemmChannels(4, w0, K2, b, blocks, bias0, bias1, acc, row1); }
+type GemmChannelsFn = (w0: usize, K2: i32, b: usize, blocks: i32, pairs: i32, bias: usize, acc: usize, row: usize) => void;
+function gemmChannels1(w0: usize, K2: i32, b: usize, blocks: i32, pairs: i32, bias: usize, acc: usize, row: usize): void { if (ASC_FEATURE_SIMD) gemmChannels(1, w0, K2, b, blocks, pairs, bias, acc, row); }
+function gemmChannels2(w0: usize, K2: i32, b: usize, blocks: i32, pairs: i32, bias: usize, acc: usize, row: usize): void { if (ASC_FEATURE_SIMD) gemmChannels(2, w0, K2, b, blocks, pairs, bias, acc, row); }
+function gemmChannels3(w0: usize, K2: i32, b: usize, blocks: i32, pairs: i32, bias: usize, acc: usize, row: usize): void { if (ASC_FEATURE_SIMD) gemmChannels(3, w0, K2, b, blocks, pairs, bias, acc, row); }
+function gemmChannels4(w0: usize, K2: i32, b: usize, blocks: i32, pairs: i32, bias: usize, acc: usize, row: usize): void { if (ASC_FEATURE_SIMD) gemmChannels(4, w0, K2, b, blocks, pairs, bias, acc, row); }
 
 /**
  * `gemmChannels` by its number of vectors less one. Called through this table so that binaryen
@@ -303,12 +307,12 @@ function gemmChannels4(w0: usize, K2: i32, b: usize, blocks: i32, bias0: i32, bi
  * `gemmChannels` over `m` packed pixels: whole blocks of 16, then the vectors the last pixels
  * need (a 14x14 plane is 12 blocks and one vector, not 13 blocks).
  */
-function gemmChannelsAll(w0: usize, K2: i32, b: usize, m: i32, bias0: i32, bias1: i32, acc: usize, row1: usize): void {
+function gemmChannelsAll(w0: usize, K2: i32, b: usize, m: i32, pairs: i32, bias: usize, acc: usize, row: usize): void {
   const blocks = m >> 4;
-  if (blocks > 0) unchecked(GEMM_CHANNELS[3])(w0, K2, b, blocks, bias0, bias1, acc, row1);
+  if (blocks > 0) unchecked(GEMM_CHANNELS[3])(w0, K2, b, blocks, pairs, bias, acc, row);
   const rest = m & 15;
   if (rest != 0) {
-    unchecked(GEMM_CHANNELS[(rest - 1) >> 2])(w0, K2, b + <usize>blocks * (<usize>K2 << 6), 1, bias0, bias1, acc + (<usize>blocks << 6), row1);
+    unchecked(GEMM_CHANNELS[(rest - 1) >> 2])(w0, K2, b + <usize>blocks * (<usize>K2 << 6), 1, pairs, bias, acc + (<usize>blocks << 6), row);
   }
 }
 
@@ -357,10 +361,7 @@ function pointwiseRun(
         const row = <usize>m16 << 2;
         for (let g0 = 0; g0 < Cout; g0 += 16) {
           const gn = Cout - g0 < 16 ? Cout - g0 : 16;
-          for (let j = 0; j < gn; j += 2) {
-            const c0 = g0 + j;
-            gemmChannelsAll(sWeights + <usize>c0 * <usize>K2 * 4, K2, sPacked, m, load<i32>(sBias + (<usize>c0 << 2)), load<i32>(sBias + (<usize>c0 << 2), 4), sAcc + <usize>j * row, row);
-          }
+          gemmChannelsAll(sWeights + <usize>g0 * <usize>K2 * 4, K2, sPacked, m, (gn + 1) >> 1, sBias + (<usize>g0 << 2), sAcc, row);
           requantChannels(sAcc, m16, 0, 1, m, g0, gn, d, 0, dstPx, dstCh);
         }
       }
