@@ -9,7 +9,8 @@
 //   prepared once per call as int16 pairs in blocks of 16 channels (`pairWeights`);
 // - planar output (CHW): rows = 2 output channels, columns = 16 pixels; the pixels are packed as
 //   pairs of input channels in blocks of 16 (`packChannelPairs`, SIMD from either input layout).
-// Each block of accumulators is requantized at once by requant.ts and stored with vector stores.
+// Each block of accumulators is requantized at once by requant.ts (planar: 16 output channels of
+// a chunk at once) and stored with vector stores.
 // Scalar build: the plain triple loop over the same packed int16 data.
 import { packChannelPairs, packPixels, pairWeights, roundUp, widenWeights } from "./pack";
 import { loadBias, prepareRequant, productsBound, requantChannels, requantPixels, requantTableBytes } from "./requant";
@@ -21,15 +22,16 @@ let sTable: usize = 0;
 let sPacked: usize = 0;
 let sAcc: usize = 0;
 
-/** Pixels per chunk: the packed chunk (pixels x Cin int16) stays near 16 KB, in L1 cache. */
+/** Pixels per chunk: the packed chunk (pixels x Cin int16) stays near 32 KB, the size of L1. */
 function chunkPixels(Cin: i32): i32 {
   const P = (16384 / roundUp(Cin, 8)) & ~15;
   return P < 16 ? 16 : P > 256 ? 256 : P;
 }
 
 /**
- * Planar output: the packed chunk (about 32 KB) is re-read for every two output channels, and all
- * the weights once per chunk; larger chunks read the weights fewer times.
+ * Planar output: the packed chunk (about 64 KB) is re-read for every two output channels, and all
+ * the weights once per chunk; larger chunks read the weights fewer times (chunks of 16 KB and
+ * 128 KB measured the same).
  */
 function chunkPixelsPlanar(Cin: i32): i32 {
   const P = (32768 / roundUp(Cin, 8)) & ~15;
@@ -50,7 +52,7 @@ function layoutScratch(base: usize, Cin: i32, Cout: i32): usize {
   sBias = sWeights + Coutp * Cinp * 2;
   sTable = sBias + Coutp * 4 + 64;
   sAcc = sTable + requantTableBytes(Cout);
-  // Accumulators: P pixels x 16 channels, or 2 channels x P pixels, or (scalar) P x Coutp.
+  // Accumulators: P pixels x 16 channels, or 16 channels x P pixels, or (scalar) P x Coutp.
   const accBytes = ASC_FEATURE_SIMD ? P * 64 : P * Coutp * 4;
   return sAcc + accBytes + 64;
 }
@@ -232,47 +234,85 @@ export function gemmPixelsAny(cn: i32, a: usize, m: i32, lda: usize, K2: i32, b:
 }
 
 /**
- * Pixel-fastest block: for two output channels (int16 weight rows at `w0`, `w0 + K2*4`) and `m16`
- * packed pixels (`packChannelPairs` blocks at `b`), acc[j][p] = bias[j] + sum_k w[j][k] . b[k][p].
- * Row j of the accumulators starts at `acc + j*m16*4`.
+ * Pixel-fastest blocks: for `pairs` pairs of output channels (int16 weight rows at `w0`, `K2*4`
+ * bytes apart; int32 biases at `bias`) and `blocks` consecutive blocks of packed pixels from `b`
+ * (`packChannelPairs`), the first `nv` (1..4, a literal) vectors of 4 pixels of each block:
+ * acc[j][p] = bias[j] + sum_k w[j][k] . b[k][p]. Row j of the accumulators starts at `acc + j*row`.
  */
-function gemmChannels(w0: usize, K2: i32, b: usize, m16: i32, bias0: i32, bias1: i32, acc: usize): void {
-  const end = <usize>K2 << 2;
-  const w1 = w0 + end;
+@inline function gemmChannels(nv: i32, w0: usize, K2: i32, b: usize, blocks: i32, pairs: i32, bias: usize, acc: usize, row: usize): void {
+  const rowBytes = <usize>K2 << 2;
   const blockBytes = <usize>K2 << 6;
-  const row1 = <usize>m16 << 2;
-  let x = b;
-  for (let p = 0; p < m16; p += 16) {
-    let c00 = i32x4.splat(bias0), c01 = c00, c02 = c00, c03 = c00;
-    let c10 = i32x4.splat(bias1), c11 = c10, c12 = c10, c13 = c10;
-    let q = x;
-    for (let k: usize = 0; k < end; k += 4) {
-      const x0 = v128.load(q);
-      const x1 = v128.load(q, 16);
-      const x2 = v128.load(q, 32);
-      const x3 = v128.load(q, 48);
-      const v0 = v128.load32_splat(w0 + k);
-      c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v0, x0));
-      c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v0, x1));
-      c02 = i32x4.add(c02, i32x4.dot_i16x8_s(v0, x2));
-      c03 = i32x4.add(c03, i32x4.dot_i16x8_s(v0, x3));
-      const v1 = v128.load32_splat(w1 + k);
-      c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v1, x0));
-      c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v1, x1));
-      c12 = i32x4.add(c12, i32x4.dot_i16x8_s(v1, x2));
-      c13 = i32x4.add(c13, i32x4.dot_i16x8_s(v1, x3));
-      q += 64;
+  const z = i32x4.splat(0);
+  for (let pr = 0; pr < pairs; pr++) {
+    const wp = w0 + <usize>pr * (rowBytes << 1);
+    const wEnd = wp + rowBytes;
+    const bias0 = load<i32>(bias + (<usize>pr << 3)), bias1 = load<i32>(bias + (<usize>pr << 3), 4);
+    let x = b;
+    let o = acc + <usize>pr * (row << 1);
+    for (let i = 0; i < blocks; i++) {
+      let c00 = i32x4.splat(bias0), c01 = nv > 1 ? c00 : z, c02 = nv > 2 ? c00 : z, c03 = nv > 3 ? c00 : z;
+      let c10 = i32x4.splat(bias1), c11 = nv > 1 ? c10 : z, c12 = nv > 2 ? c10 : z, c13 = nv > 3 ? c10 : z;
+      let q = x;
+      for (let w = wp; w < wEnd; w += 4) {
+        const v0 = v128.load32_splat(w);
+        const v1 = v128.load32_splat(w + rowBytes);
+        const x0 = v128.load(q);
+        c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v0, x0));
+        c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v1, x0));
+        if (nv > 1) {
+          const x1 = v128.load(q, 16);
+          c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v0, x1));
+          c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v1, x1));
+        }
+        if (nv > 2) {
+          const x2 = v128.load(q, 32);
+          c02 = i32x4.add(c02, i32x4.dot_i16x8_s(v0, x2));
+          c12 = i32x4.add(c12, i32x4.dot_i16x8_s(v1, x2));
+        }
+        if (nv > 3) {
+          const x3 = v128.load(q, 48);
+          c03 = i32x4.add(c03, i32x4.dot_i16x8_s(v0, x3));
+          c13 = i32x4.add(c13, i32x4.dot_i16x8_s(v1, x3));
+        }
+        q += 64;
+      }
+      v128.store(o, c00);
+      if (nv > 1) v128.store(o, c01, 16);
+      if (nv > 2) v128.store(o, c02, 32);
+      if (nv > 3) v128.store(o, c03, 48);
+      v128.store(o + row, c10);
+      if (nv > 1) v128.store(o + row, c11, 16);
+      if (nv > 2) v128.store(o + row, c12, 32);
+      if (nv > 3) v128.store(o + row, c13, 48);
+      x += blockBytes;
+      o += 64;
     }
-    const o = acc + (<usize>p << 2);
-    v128.store(o, c00);
-    v128.store(o, c01, 16);
-    v128.store(o, c02, 32);
-    v128.store(o, c03, 48);
-    v128.store(o + row1, c10);
-    v128.store(o + row1, c11, 16);
-    v128.store(o + row1, c12, 32);
-    v128.store(o + row1, c13, 48);
-    x += blockBytes;
+  }
+}
+
+type GemmChannelsFn = (w0: usize, K2: i32, b: usize, blocks: i32, pairs: i32, bias: usize, acc: usize, row: usize) => void;
+function gemmChannels1(w0: usize, K2: i32, b: usize, blocks: i32, pairs: i32, bias: usize, acc: usize, row: usize): void { if (ASC_FEATURE_SIMD) gemmChannels(1, w0, K2, b, blocks, pairs, bias, acc, row); }
+function gemmChannels2(w0: usize, K2: i32, b: usize, blocks: i32, pairs: i32, bias: usize, acc: usize, row: usize): void { if (ASC_FEATURE_SIMD) gemmChannels(2, w0, K2, b, blocks, pairs, bias, acc, row); }
+function gemmChannels3(w0: usize, K2: i32, b: usize, blocks: i32, pairs: i32, bias: usize, acc: usize, row: usize): void { if (ASC_FEATURE_SIMD) gemmChannels(3, w0, K2, b, blocks, pairs, bias, acc, row); }
+function gemmChannels4(w0: usize, K2: i32, b: usize, blocks: i32, pairs: i32, bias: usize, acc: usize, row: usize): void { if (ASC_FEATURE_SIMD) gemmChannels(4, w0, K2, b, blocks, pairs, bias, acc, row); }
+
+/**
+ * `gemmChannels` by its number of vectors less one. Called through this table so that binaryen
+ * cannot inline it: inlined into `pointwiseRun` (as a function with one caller is), the same loop
+ * ran 25-30% slower, V8 allocating its registers for the whole chunk loop.
+ */
+@lazy const GEMM_CHANNELS: StaticArray<GemmChannelsFn> = [gemmChannels1, gemmChannels2, gemmChannels3, gemmChannels4];
+
+/**
+ * `gemmChannels` over `m` packed pixels: whole blocks of 16, then the vectors the last pixels
+ * need (a 14x14 plane is 12 blocks and one vector, not 13 blocks).
+ */
+function gemmChannelsAll(w0: usize, K2: i32, b: usize, m: i32, pairs: i32, bias: usize, acc: usize, row: usize): void {
+  const blocks = m >> 4;
+  if (blocks > 0) unchecked(GEMM_CHANNELS[3])(w0, K2, b, blocks, pairs, bias, acc, row);
+  const rest = m & 15;
+  if (rest != 0) {
+    unchecked(GEMM_CHANNELS[(rest - 1) >> 2])(w0, K2, b + <usize>blocks * (<usize>K2 << 6), 1, pairs, bias, acc + (<usize>blocks << 6), row);
   }
 }
 
@@ -318,9 +358,11 @@ function pointwiseRun(
         if (!packedAlready(reuse, s, m, srcPx, srcCh, Cin, signed, zp, 1)) {
           packChannelPairs(s, m, srcPx, srcCh, Cin, signed, zp, sPacked, K2, <usize>memory.size() << 16);
         }
-        for (let c0 = 0; c0 < Cout; c0 += 2) {
-          gemmChannels(sWeights + <usize>c0 * <usize>K2 * 4, K2, sPacked, m16, load<i32>(sBias + (<usize>c0 << 2)), load<i32>(sBias + (<usize>c0 << 2), 4), sAcc);
-          requantChannels(sAcc, m16, 0, 1, m, c0, Cout - c0 < 2 ? Cout - c0 : 2, d, 0, dstPx, dstCh);
+        const row = <usize>m16 << 2;
+        for (let g0 = 0; g0 < Cout; g0 += 16) {
+          const gn = Cout - g0 < 16 ? Cout - g0 : 16;
+          gemmChannelsAll(sWeights + <usize>g0 * <usize>K2 * 4, K2, sPacked, m, (gn + 1) >> 1, sBias + (<usize>g0 << 2), sAcc, row);
+          requantChannels(sAcc, m16, 0, 1, m, g0, gn, d, 0, dstPx, dstCh);
         }
       }
     } else {
