@@ -17,7 +17,7 @@
 // (src/scratchpad/execute.ts reads them) from one declaration: scripts/gen-interface.mjs.
 import {
   C_COMMANDS, C_CYCLES, C_IN, C_OUT, C_PEAK_L1, COUNTERS, E_L1_RANGE, E_L2_RANGE, K_INPUT, K_OUTPUT, OK,
-  OP_ALLOC, OP_BOX, OP_DEPTHWISE, OP_L1_RESET, OP_LINEAR, OP_MOVE, OP_POINTWISE, OP_WRITE,
+  OP_ALLOC, OP_BOX, OP_DEPTHWISE, OP_L1_RESET, OP_LINEAR, OP_LINEAR_UNREAD, OP_MOVE, OP_POINTWISE, OP_WRITE,
 } from "./generated/interface";
 import { depthwise } from "./depthwise";
 import { pointwise } from "./pointwise";
@@ -160,6 +160,19 @@ export function dmaBox(
   l1: usize, l1Row: i32, l1Px: i32, l1Ch: i32,
   rows: i32, cols: i32, chans: i32,
 ): i32 {
+  return transfer(toL1, kind, l2, l2Row, l2Px, l2Ch, l1, l1Row, l1Px, l1Ch, rows, cols, chans, true);
+}
+
+/**
+ * `dmaBox`, copying the bytes only when `copy`: a replay (below) checks and counts a transfer
+ * without its copy when the host found that nothing reads those bytes in L1 (src/scratchpad/trace.ts).
+ */
+function transfer(
+  toL1: bool, kind: i32,
+  l2: usize, l2Row: i32, l2Px: i32, l2Ch: i32,
+  l1: usize, l1Row: i32, l1Px: i32, l1Ch: i32,
+  rows: i32, cols: i32, chans: i32, copy: bool,
+): i32 {
   if (rows <= 0 || cols <= 0 || chans <= 0) return OK;
   if (l1Check(l1, l1Row, l1Px, l1Ch, rows, cols, chans) != OK) return E_L1_RANGE;
   if (kind == LOCAL_COPY) {
@@ -169,7 +182,7 @@ export function dmaBox(
     if (l2 < l2Base || l2 + extent(l2Row, l2Px, l2Ch, rows, cols, chans) > l2Base + l2Size) return E_L2_RANGE;
     count(toL1, kind, l2Row, l2Px, l2Ch, l1Ch, rows, cols, chans);
   }
-  copyBox(toL1, l2, l2Row, l2Px, l2Ch, l1, l1Row, l1Px, l1Ch, rows, cols, chans);
+  if (copy) copyBox(toL1, l2, l2Row, l2Px, l2Ch, l1, l1Row, l1Px, l1Ch, rows, cols, chans);
   return OK;
 }
 
@@ -261,8 +274,9 @@ export function spReplay(p: usize, end: usize): i32 {
       );
       if (e != OK) return e;
       p += 13 << 2;
-    } else if (op == OP_LINEAR) {
-      const e = dmaLinear(arg(p, 0), <usize>arg(p, 1), <usize>arg(p, 2), arg(p, 3));
+    } else if (op == OP_LINEAR || op == OP_LINEAR_UNREAD) {
+      const n = arg(p, 3);
+      const e = transfer(true, arg(p, 0), <usize>arg(p, 1), n, n, 1, <usize>arg(p, 2), n, n, 1, 1, 1, n, op == OP_LINEAR);
       if (e != OK) return e;
       p += 4 << 2;
     } else if (op == OP_POINTWISE) {

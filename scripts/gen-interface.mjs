@@ -60,6 +60,7 @@ const TRACE_OPS = [
   ["l1Reset", 0, "l1Reset()"],
   ["box", 13, "dmaBox(...)"],
   ["linear", 4, "dmaLinear(...)"],
+  ["linearUnread", 4, "dmaLinear(...) checked and counted, not copied: no later operation reads those bytes in L1"],
   ["depthwise", 24, "depthwise(...)"],
   ["pointwise", 19, "pointwise(...)"],
   ["move", 3, "a core-local copy within L1 (dst, src, bytes): a window slide"],

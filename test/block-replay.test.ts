@@ -2,12 +2,19 @@
 // first run walks the schedule on the model and records it, later runs replay the record in one
 // WebAssembly call. Every run, recorded or replayed, must give the reference's bytes layer by
 // layer and plan()'s report field by field, on new input values, between other calls on the same
-// engine, on another engine, and after a refused call.
+// engine, on another engine, and after a refused call. And the weight loads the replay counts
+// without copying them are the ones nothing reads in L1.
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { block, createEngine, defaultEngine, init, plan, reference, SCHEDULES, toLayout } from "../src/index.js";
 import type { BlockOptions, MemoryConfig } from "../src/index.js";
 import { PreparedBlock } from "../src/scratchpad/index.js";
+import { describeBlock } from "../src/scratchpad/block.js";
+import { execute } from "../src/scratchpad/execute.js";
+import { resolveMemory } from "../src/scratchpad/memory.js";
+import { choosePlan } from "../src/scratchpad/plan.js";
+import { schedule } from "../src/scratchpad/schedules.js";
+import { TRACE_OP, TRANSFER_KIND } from "../src/wasm/interface.generated.js";
 import type { ConvOp, Layout, Tensor } from "../src/types.js";
 import { BLOCK_SCHEMES, makeBlock, type BlockCase, type Order } from "./helpers/blocks.js";
 import { Rng } from "./helpers/kernels.js";
@@ -179,5 +186,33 @@ describe("a prepared block: recorded, then replayed", () => {
       expectSameBytes(r.output, want, `run ${k}`);
     }
     expect(() => pb.run(e, input, out.subarray(1))).toThrow(/output buffer/);
+  });
+});
+
+describe("the replay's weight loads", () => {
+  it("counts a streamed pointwise tile's weights without copying them; copies a streamed depthwise tile's, which its kernel reads in L1", () => {
+    // dw-pw in rows, 3 depthwise and 4 pointwise channels per tile: both layers' weights stream.
+    const { input, ops } = makeBlock({
+      order: "dw-pw", layout: "HWC", scheme: BLOCK_SCHEMES[0]!, height: 6, width: 5, channels: 7, outChannels: 10,
+      kernel: [3, 3], stride: [1, 1], pad: { top: 1, left: 1, bottom: 1, right: 1 }, seed: 3,
+    });
+    const blk = describeBlock(input, ops);
+    const mem = resolveMemory();
+    const planned = choosePlan(blk, mem, { schedule: "dw-pw/HWC-HWC-HWC/rows", tiling: { rows: 1, outChannels: 4, dwChannels: 3 } });
+    const r = execute(defaultEngine(), blk, input, schedule(planned.schedule), planned, mem, { record: true });
+    // The weight loads of the record, by size: 3 or 1 depthwise channels (9 bytes each), 4 or 2 pointwise (7 each).
+    const loads = { copied: [] as number[], unread: [] as number[] };
+    const w = r.recorded!.words;
+    for (let p = 0; p < w.length; ) {
+      const op = Object.values(TRACE_OP).find((o) => o.code === w[p])!;
+      if ((op === TRACE_OP.linear || op === TRACE_OP.linearUnread) && w[p + 1] === TRANSFER_KIND.weights) {
+        (op === TRACE_OP.linear ? loads.copied : loads.unread).push(w[p + 4]!);
+      }
+      p += 1 + (op.words >= 0 ? op.words : 2 + w[p + 2]!);
+    }
+    // 6 steps: 3 depthwise loads (3, 3, 1 channels) and 3 pointwise loads (4, 4, 2 channels) each.
+    expect(loads.copied).toEqual(Array.from({ length: 6 }, () => [27, 27, 9]).flat());
+    expect(loads.unread).toEqual(Array.from({ length: 6 }, () => [28, 28, 14]).flat());
+    expectSameBytes(r.output, layerByLayer(input, ops), "recorded run");
   });
 });

@@ -21,6 +21,7 @@ import { familyOf, walk, type Schedule } from "./schedules.js";
 import { weightsPerChannel, type Kind, type KernelStep, type Scratchpad, type Which, type Window } from "./schedules/walk.js";
 import { activationBytes, type TransferReport } from "./transfer-report.js";
 import { Trace } from "./trace.js";
+import { withoutUnreadWeightCopies } from "./unread-weights.js";
 import { endOf, WideTiles } from "./wide.js";
 
 // Transfer kinds, counter slots and error codes: generated with the model's copy (scripts/gen-interface.mjs).
@@ -341,7 +342,7 @@ export function execute(
   const sp = new ModelScratchpad(new Model(wasm, engine.wasm.memory, trace), mem.doubleBuffer, { first: r.first, second: r.second }, r.scratch, { base: r.pwSlots, bytes: r.pwSlotBytes, tile: r.pwTile }, wide);
   walk(blk, s, planned.tiling, sp, r.l2);
   const result = finish(engine, blk, s, planned, r, sp.tiles, options.out);
-  return trace ? { ...result, recorded: { words: trace.words.slice(), addresses: r.addresses, tiles: sp.tiles } } : result;
+  return trace ? { ...result, recorded: { words: withoutUnreadWeightCopies(trace.words), addresses: r.addresses, tiles: sp.tiles } } : result;
 }
 
 /**
