@@ -8,4 +8,4 @@ export { convGeneral, convScratchBytes, convPackWeights, convWeightBytes, repeat
 export function heapBase(): usize {
   return __heap_base;
 }
-export { spReset, l1Alloc, l1Reset, l1Shortfall, l1Check, dmaBox, dmaLinear } from "./scratchpad";
+export { spReset, l1Alloc, l1Reset, l1Shortfall, l1Check, dmaBox, dmaLinear, spReplay } from "./scratchpad";

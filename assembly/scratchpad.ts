@@ -17,7 +17,10 @@
 // (src/scratchpad/execute.ts reads them) from one declaration: scripts/gen-interface.mjs.
 import {
   C_COMMANDS, C_CYCLES, C_IN, C_OUT, C_PEAK_L1, COUNTERS, E_L1_RANGE, E_L2_RANGE, K_INPUT, K_OUTPUT, OK,
+  OP_ALLOC, OP_BOX, OP_DEPTHWISE, OP_L1_RESET, OP_LINEAR, OP_LINEAR_UNREAD, OP_MOVE, OP_POINTWISE, OP_WRITE,
 } from "./generated/interface";
+import { depthwise } from "./depthwise";
+import { pointwise } from "./pointwise";
 
 let l1Base: usize = 0;
 let l1Size: usize = 0;
@@ -157,6 +160,19 @@ export function dmaBox(
   l1: usize, l1Row: i32, l1Px: i32, l1Ch: i32,
   rows: i32, cols: i32, chans: i32,
 ): i32 {
+  return transfer(toL1, kind, l2, l2Row, l2Px, l2Ch, l1, l1Row, l1Px, l1Ch, rows, cols, chans, true);
+}
+
+/**
+ * `dmaBox`, copying the bytes only when `copy`: a replay (below) checks and counts a transfer
+ * without its copy when the host found that nothing reads those bytes in L1 (src/scratchpad/trace.ts).
+ */
+function transfer(
+  toL1: bool, kind: i32,
+  l2: usize, l2Row: i32, l2Px: i32, l2Ch: i32,
+  l1: usize, l1Row: i32, l1Px: i32, l1Ch: i32,
+  rows: i32, cols: i32, chans: i32, copy: bool,
+): i32 {
   if (rows <= 0 || cols <= 0 || chans <= 0) return OK;
   if (l1Check(l1, l1Row, l1Px, l1Ch, rows, cols, chans) != OK) return E_L1_RANGE;
   if (kind == LOCAL_COPY) {
@@ -166,7 +182,7 @@ export function dmaBox(
     if (l2 < l2Base || l2 + extent(l2Row, l2Px, l2Ch, rows, cols, chans) > l2Base + l2Size) return E_L2_RANGE;
     count(toL1, kind, l2Row, l2Px, l2Ch, l1Ch, rows, cols, chans);
   }
-  copyBox(toL1, l2, l2Row, l2Px, l2Ch, l1, l1Row, l1Px, l1Ch, rows, cols, chans);
+  if (copy) copyBox(toL1, l2, l2Row, l2Px, l2Ch, l1, l1Row, l1Px, l1Ch, rows, cols, chans);
   return OK;
 }
 
@@ -232,4 +248,66 @@ export function dmaLinear(kind: i32, l2: usize, l1: usize, bytes: i32): i32 {
 /** Frees every L1 allocation (between the two layers of an unfused block); the peak is kept. */
 export function l1Reset(): void {
   l1Top = 0;
+}
+
+/** Word `i` of a recorded operation at `p`. */
+@inline function arg(p: usize, i: i32): i32 {
+  return load<i32>(p + (<usize>i << 2));
+}
+
+/**
+ * Runs a recorded block run again (src/scratchpad/trace.ts): the words [p, end) are operations,
+ * each a code and its arguments, that the host recorded as it drove the model through a
+ * schedule's walk. Replaying them here does what the walk did (the same transfers, counted the
+ * same way, and the same kernel calls) without a call from the host per tile. Returns OK, or the
+ * first error code of an operation (the host's walk raised none when it recorded them: an error
+ * here is a bug).
+ */
+export function spReplay(p: usize, end: usize): i32 {
+  while (p < end) {
+    const op = load<i32>(p);
+    p += 4;
+    if (op == OP_BOX) {
+      const e = dmaBox(
+        arg(p, 0) != 0, arg(p, 1), <usize>arg(p, 2), arg(p, 3), arg(p, 4), arg(p, 5),
+        <usize>arg(p, 6), arg(p, 7), arg(p, 8), arg(p, 9), arg(p, 10), arg(p, 11), arg(p, 12),
+      );
+      if (e != OK) return e;
+      p += 13 << 2;
+    } else if (op == OP_LINEAR || op == OP_LINEAR_UNREAD) {
+      const n = arg(p, 3);
+      const e = transfer(true, arg(p, 0), <usize>arg(p, 1), n, n, 1, <usize>arg(p, 2), n, n, 1, 1, 1, n, op == OP_LINEAR);
+      if (e != OK) return e;
+      p += 4 << 2;
+    } else if (op == OP_POINTWISE) {
+      pointwise(
+        <usize>arg(p, 0), arg(p, 1), arg(p, 2), arg(p, 3), arg(p, 4), arg(p, 5), arg(p, 6), arg(p, 7) != 0, arg(p, 8),
+        <usize>arg(p, 9), arg(p, 10), <usize>arg(p, 11), <usize>arg(p, 12), arg(p, 13), arg(p, 14), arg(p, 15),
+        <usize>arg(p, 16), arg(p, 17) != 0, <usize>arg(p, 18),
+      );
+      p += 19 << 2;
+    } else if (op == OP_DEPTHWISE) {
+      depthwise(
+        <usize>arg(p, 0), arg(p, 1), arg(p, 2), arg(p, 3), arg(p, 4), arg(p, 5), arg(p, 6), arg(p, 7) != 0, arg(p, 8),
+        arg(p, 9), arg(p, 10), arg(p, 11), arg(p, 12), arg(p, 13), arg(p, 14), arg(p, 15), arg(p, 16),
+        <usize>arg(p, 17), <usize>arg(p, 18), <usize>arg(p, 19), arg(p, 20), arg(p, 21), arg(p, 22), <usize>arg(p, 23),
+      );
+      p += 24 << 2;
+    } else if (op == OP_MOVE) {
+      memory.copy(<usize>arg(p, 0), <usize>arg(p, 1), <usize>arg(p, 2));
+      p += 3 << 2;
+    } else if (op == OP_WRITE) {
+      const n = arg(p, 1);
+      memory.copy(<usize>arg(p, 0), p + 8, <usize>n << 2);
+      p += <usize>(2 + n) << 2;
+    } else if (op == OP_ALLOC) {
+      if (l1Alloc(<usize>arg(p, 0)) != <usize>arg(p, 1)) return E_L1_RANGE;
+      p += 2 << 2;
+    } else if (op == OP_L1_RESET) {
+      l1Reset();
+    } else {
+      return E_L1_RANGE;
+    }
+  }
+  return OK;
 }

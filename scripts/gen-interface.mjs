@@ -51,6 +51,22 @@ const ERRORS = [
   ["l2Range", "L2 access outside the block's tensors"],
 ];
 
+/**
+ * The operations of a recorded block run, which `spReplay` runs again (src/scratchpad/trace.ts):
+ * [name, argument words (-1: variable), what it replays].
+ */
+const TRACE_OPS = [
+  ["alloc", 2, "l1Alloc(bytes), and the address it returned"],
+  ["l1Reset", 0, "l1Reset()"],
+  ["box", 13, "dmaBox(...)"],
+  ["linear", 4, "dmaLinear(...)"],
+  ["linearUnread", 4, "dmaLinear(...) checked and counted, not copied: no later operation reads those bytes in L1"],
+  ["depthwise", 24, "depthwise(...)"],
+  ["pointwise", 19, "pointwise(...)"],
+  ["move", 3, "a core-local copy within L1 (dst, src, bytes): a window slide"],
+  ["write", -1, "words the host wrote (address, count, then the words): a requantization header"],
+];
+
 // ---------------------------------------------------------------------------------------------
 
 const snake = (name) => name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").replace(/-/g, "_").toUpperCase();
@@ -111,7 +127,9 @@ const asInterface =
   TRANSFER_KINDS.map((k, i) => `export const K_${snake(k)} = ${i};\n`).join("") +
   COUNTER_AT.map(([c, at, doc]) => `/** ${doc} */\nexport const C_${snake(c)} = ${at};\n`).join("") +
   `export const COUNTERS = ${COUNTER_SLOTS};\n` +
-  ERRORS.map(([e], i) => `export const ${e === "ok" ? "OK" : `E_${snake(e)}`} = ${i};\n`).join("");
+  ERRORS.map(([e], i) => `export const ${e === "ok" ? "OK" : `E_${snake(e)}`} = ${i};\n`).join("") +
+  "\n// The operations of a recorded block run (spReplay), with their argument words.\n" +
+  TRACE_OPS.map(([o, n, doc], i) => `/** ${doc}: ${n < 0 ? "variable" : n} words */\nexport const OP_${snake(o)} = ${i};\n`).join("");
 
 const PIXELS = "a: usize, s: i32, n: i32, t: usize, cn: i32, d: usize, px: i32, ch: i32";
 const CHANNELS = "a: usize, s: i32, r: i32, rows: i32, n: i32, c0: i32, cn: i32, d: usize, dr: i32, px: i32, ch: i32";
@@ -159,7 +177,9 @@ const host =
   `export const COUNTER = ${obj(COUNTER_AT.map(([c, at]) => [c, at]))} as const;\n` +
   `export const COUNTER_SLOTS = ${COUNTER_SLOTS};\n` +
   "/** The model's error codes, by code: what went wrong. */\n" +
-  `export const MODEL_ERRORS: readonly string[] = ${JSON.stringify(ERRORS.map(([, m]) => m))};\n`;
+  `export const MODEL_ERRORS: readonly string[] = ${JSON.stringify(ERRORS.map(([, m]) => m))};\n` +
+  "/** The operations of a recorded block run (spReplay): code and argument words (-1: variable). */\n" +
+  `export const TRACE_OP = ${obj(TRACE_OPS.map(([o, n], i) => [o, `{ code: ${i}, words: ${n} }`]))} as const;\n`;
 
 function write(file, text) {
   const path = join(ROOT, file);

@@ -7,7 +7,7 @@ import { toLayout } from "../layout.js";
 import { reference } from "../reference/index.js";
 import type { NetworkReport, BlockRow } from "../fusion-report.js";
 import { defaultEngine } from "../runtime.js";
-import { runBlock } from "../scratchpad/index.js";
+import { PreparedBlock } from "../scratchpad/index.js";
 import type { MemoryConfig, TransferReport } from "../scratchpad/index.js";
 import type { ConvOp, Layout, Tensor } from "../types.js";
 import { snapshotTensor, snapshotValue, snapshotView } from "../validate.js";
@@ -539,7 +539,11 @@ export class Network {
       record(ls[i]!);
     };
     const runPair = (a: number, opts: { schedule: string; tiling?: Record<string, number> }) => {
-      const r = runBlock(engine, inputOf(a), [ls[a]!.op, ls[a + 1]!.op], { memory, ...opts });
+      const x = inputOf(a);
+      const ops: [ConvOp, ConvOp] = [ls[a]!.op, ls[a + 1]!.op];
+      const prepared = ctx.p.block(memory, p.unit.index, a, () => new PreparedBlock(x, ops, { memory, ...opts }));
+      const y = g.values.get(ls[a + 1]!.output)!;
+      const r = prepared.run(engine, x, ctx.buffers.acquire(y.quant!.dtype, numel(y.shape)));
       // The intermediate stays in L1; a layer listing still gets it, computed on the kernels.
       if (wantLayers) runAlone(a);
       set(a + 1, r.output);

@@ -1,11 +1,12 @@
 // What a network run needs that does not depend on the input, made once per network, engine and
 // layout and kept: the constants in the run's layout, every convolution and fully connected layer
 // prepared on the general kernel (weights packed at first use), the QLinearAdd plans and pair
-// tables, and the activation buffers with the position after which each one is free again.
+// tables, the blocks run on the scratchpad model, and the activation buffers with the position
+// after which each one is free again.
 import type { Engine } from "../engine.js";
 import type { FullyConnectedOp, GeneralConvOp, GeneralInputShape, PreparedGeneral } from "../general.js";
 import { generalLayerFor } from "../general.js";
-import type { MemoryConfig } from "../scratchpad/index.js";
+import type { MemoryConfig, PreparedBlock } from "../scratchpad/index.js";
 import type { Layout, OnnxRequant, Tensor } from "../types.js";
 import type { UnitPlan } from "./fusion-plan.js";
 import { qRange } from "./arith.js";
@@ -40,7 +41,8 @@ export class PreparedNetwork {
   private readonly general = new Map<NetworkLayer, PreparedGeneral | null>();
   private readonly adds = new Map<string, AddState>();
   private readonly tables = new Map<string, { computed: number; table: Uint8Array | null }>();
-  private readonly unitPlans = new Map<string, UnitPlan[]>();
+  /** Per memory configuration: the block plans, and the blocks prepared on the scratchpad model. */
+  private readonly unitPlans = new Map<string, { plans: UnitPlan[]; blocks: Map<string, PreparedBlock> }>();
   /** Buffers of the runs that are not nested in another run of this network. */
   readonly buffers = new Buffers();
   busy = false;
@@ -113,10 +115,28 @@ export class PreparedNetwork {
 
   /** The block plans for a memory configuration (the search runs once per configuration). */
   plans(memory: Partial<MemoryConfig> | undefined, make: () => UnitPlan[]): UnitPlan[] {
+    return this.forMemory(memory, make).plans;
+  }
+
+  /**
+   * The scratchpad run of the pair of layers from position `at` of a block unit, under a memory
+   * configuration whose plans were made (`plans`): prepared at its first run (`make`), then kept.
+   */
+  block(memory: Partial<MemoryConfig> | undefined, unit: number, at: number, make: () => PreparedBlock): PreparedBlock {
+    const blocks = this.forMemory(memory, () => {
+      throw new Error("internal: a block run before its unit plans");
+    }).blocks;
+    const k = `${unit}/${at}`;
+    let b = blocks.get(k);
+    if (!b) blocks.set(k, (b = make()));
+    return b;
+  }
+
+  private forMemory(memory: Partial<MemoryConfig> | undefined, make: () => UnitPlan[]): { plans: UnitPlan[]; blocks: Map<string, PreparedBlock> } {
     const k = JSON.stringify(memory ?? null);
     let p = this.unitPlans.get(k);
     if (!p) {
-      p = make();
+      p = { plans: make(), blocks: new Map() };
       // A few configurations are kept; a caller sweeping many does not grow this without bound.
       if (this.unitPlans.size >= 8) this.unitPlans.delete(this.unitPlans.keys().next().value!);
       this.unitPlans.set(k, p);

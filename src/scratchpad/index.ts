@@ -13,6 +13,7 @@ export type { BlockOptions, TransferReport } from "./plan.js";
 export type { DmaModel, MemoryConfig } from "./memory.js";
 export { DMA_PRESETS, GAP8_MEMORY } from "./memory.js";
 export { SCHEDULES } from "./schedules.js";
+export { PreparedBlock } from "./prepared-block.js";
 
 function checkOptions(options: unknown): BlockOptions {
   if (options === undefined) return {};

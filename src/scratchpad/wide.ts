@@ -22,10 +22,11 @@
 // tile's own kernel call as before.
 import { runKernel, type KernelCall, type View } from "../engine.js";
 import type { KernelExports } from "../wasm/module.js";
-import { writeHeader } from "../wasm/params.js";
+import { HEADER_BYTES, writeHeader } from "../wasm/params.js";
 import type { CheckedLayer as Layer } from "../validate.js";
 import type { ChannelParams } from "../wasm/params.js";
 import type { KernelStep, Which } from "./schedules/walk.js";
+import type { Trace } from "./trace.js";
 
 /** One past the last byte of a rows x cols x chans box of `v` (strides are positive). */
 export function endOf(v: View, rows: number, cols: number, chans: number): number {
@@ -150,6 +151,8 @@ export class WideTiles {
     private readonly bufBytes: number,
     /** The wide call's weight slot (`pointwiseWeightSlotBytes` for the whole layer). */
     private readonly slot: number,
+    /** Where the host's writes into memory are recorded, when the run is (./trace.ts). */
+    private readonly trace: Trace | null,
   ) {}
 
   /** Bytes [lo, hi) of L1 were written. */
@@ -237,6 +240,7 @@ export class WideTiles {
     if (!this.hdrFor[k.which]) {
       const p = L.params;
       writeHeader(this.wasm.memory, L.hdr, L.layer.requant, p.bias ? L.bias : 0, p.a ? L.a : 0, p.b ? L.b : 0);
+      this.trace?.wrote(this.wasm.memory, L.hdr, HEADER_BYTES);
       this.hdrFor[k.which] = true;
     }
     // The source lies in L1 (the model's check of every kernel view; the tiles served from this

@@ -33,6 +33,8 @@ export interface KernelExports {
     l1: number, l1Row: number, l1Px: number, l1Ch: number, rows: number, cols: number, chans: number,
   ): number;
   dmaLinear(kind: number, l2: number, l1: number, bytes: number): number;
+  /** Runs the recorded operations in words [ptr, end) again (src/scratchpad/trace.ts); an error code or 0. */
+  spReplay(ptr: number, end: number): number;
 }
 
 function decodeBase64(b64: string): Uint8Array {
