@@ -4,7 +4,7 @@
 // entry for its two numpy-broadcast input bytes, computed here element by element.
 import { describe, expect, test } from "vitest";
 import { Rng } from "../src/rng.js";
-import { applyPairTable, broadcastPlan } from "../src/targets/tflite-micro/ops/common.js";
+import { applyPairTable, broadcastPlan } from "../src/targets/pair-table.js";
 
 const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 

@@ -2,9 +2,9 @@
 // CONCATENATION, as TFLM's reference kernels do them (no requantization anywhere).
 import type { ConcatenationOp, Graph, PadOp, SimpleOp, TransposeOp } from "../../../graph/types.js";
 import { numel } from "../../../graph/types.js";
-import { allocFor, constData, valueOf } from "../../tensors.js";
+import { allocFor, constData, stridesOf, valueOf } from "../../tensors.js";
 import type { LoweredLayer, TensorData } from "../../types.js";
-import { inputOf, outputOf, quantOf, stridesOf, unsupported } from "./common.js";
+import { inputOf, outputOf, quantOf, unsupported } from "./common.js";
 
 type Plain = Exclude<TensorData, BigInt64Array>;
 

@@ -6,9 +6,9 @@
 import type { Graph, MeanOp } from "../../../graph/types.js";
 import { numel } from "../../../graph/types.js";
 import { dtypeRange, mulByQuantMul, quantizeMultiplier } from "../../tflite/arith.js";
-import { outputFor, valueOf } from "../../tensors.js";
+import { outputFor, stridesOf, valueOf } from "../../tensors.js";
 import type { LoweredLayer } from "../../types.js";
-import { inputOf, outputOf, quantOf, requireDtype, stridesOf, unsupported } from "./common.js";
+import { inputOf, outputOf, quantOf, requireDtype, unsupported } from "./common.js";
 
 /** TFLM sizes its index scratch for 5 dimensions and its resolved-axis scratch for 2 axes. */
 const MAX_RANK = 5;
