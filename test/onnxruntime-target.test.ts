@@ -12,6 +12,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { init, loadTflite } from "../src/index.js";
 import { UnsupportedOpError } from "../src/graph/errors.js";
 import type { Graph } from "../src/graph/types.js";
+import { reference } from "../src/reference/index.js";
+import { bindGraphInputs } from "../src/runner/inputs.js";
+import { runLowered } from "../src/runner/run.js";
 import { lowerGraph } from "../src/targets/index.js";
 import type { GraphNetwork } from "../src/runner/network.js";
 import { graphToOnnx } from "./helpers/graph-to-onnx.js";
@@ -462,14 +465,28 @@ describe.skipIf(noModels)("what the onnxruntime targets refuse, and what lower()
     });
   });
 
-  it("depthwise (multiplier 1) and 1x1 layers run on the WebAssembly kernels, with the same bytes as the reference engine", () => {
-    const net = load(`${GENERATED}net_mobilenet_v1_like.tflite`);
-    const kernels = net.lower("onnxruntime").map((l) => l.params.kernel).filter(Boolean);
-    expect(kernels).toContain("wasm depthwise");
-    expect(kernels).toContain("wasm pointwise");
-    const feed = randomInputs(net, 5);
-    const a = dwpwTensors(net, feed, "onnxruntime", "wasm");
-    const b = dwpwTensors(net, feed, "onnxruntime", "reference");
-    for (const [i, v] of a) expect(firstDiff(v, b.get(i)!)).toBe(-1);
+  it("every convolution and fully connected layer of int8 weights runs on the WebAssembly kernels, with the bytes of the reference engine and of the TypeScript loops", () => {
+    const files = QUANTIZED_KERNEL_MODELS.filter((f) => /^(conv2d|dw|fc)_/.test(f)).map((f) => GENERATED + f);
+    const seen = new Set<string>();
+    for (const path of [...files, `${GENERATED}net_mobilenet_v2_like.tflite`]) {
+      const net = load(path);
+      const lowered = lowerGraph(net.graph, "onnxruntime");
+      for (const l of lowered.layers) {
+        if (!["conv2d", "depthwiseConv2d", "fullyConnected"].includes(l.op.kind)) continue;
+        expect(l.params.kernel, `${path}: op ${l.op.index} (${l.op.kind})`).not.toBe("typescript");
+        seen.add(String(l.params.kernel));
+      }
+      const feed = randomInputs(net, 5);
+      const a = dwpwTensors(net, feed, "onnxruntime", "wasm");
+      const b = dwpwTensors(net, feed, "onnxruntime", "reference");
+      // A run context without a general runner: every weighted layer takes its TypeScript loops.
+      const loops = runLowered(lowered, bindGraphInputs(net.graph, feed as never), { layers: true, ctx: { conv: reference.conv } });
+      const c = new Map(loops.layers!.map((l) => [l.output.index, l.output.data] as const));
+      for (const [i, v] of a) {
+        expect(firstDiff(v, b.get(i)!), `${path}: tensor ${i}, kernels against the reference engine`).toBe(-1);
+        expect(firstDiff(v, c.get(i)!), `${path}: tensor ${i}, kernels against the TypeScript loops`).toBe(-1);
+      }
+    }
+    expect([...seen].sort()).toEqual(["wasm depthwise", "wasm general", "wasm pointwise"]);
   });
 });

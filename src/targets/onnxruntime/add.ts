@@ -11,9 +11,10 @@
 // A fused activation clamps the rounded byte (see activationBounds).
 import type { ElementwiseOp, Graph } from "../../graph/types.js";
 import { addWasm, addX86, addX86Constants, addX86ScalarA, type AddParams } from "../../network/arith.js";
-import { valueOf } from "../tensors.js";
-import type { LoweredLayer, TensorData } from "../types.js";
-import { activationBounds, input, isQ8, newQ8, output, q8 } from "./common.js";
+import { applyPairTable, broadcastPlan, pairTable } from "../pair-table.js";
+import { outputFor, valueOf } from "../tensors.js";
+import type { LoweredLayer, RunContext, TensorData } from "../types.js";
+import { activationBounds, input, isQ8, output, q8 } from "./common.js";
 import { lowerFloatPath } from "./float-path.js";
 
 export type AddRounding = "x86" | "wasm";
@@ -30,17 +31,6 @@ function oneValuePerSpan(shape: readonly number[], out: readonly number[]): bool
   return false;
 }
 
-/** Element strides of `shape` aligned to `out`'s rank, 0 along broadcast dimensions. */
-function broadcastStrides(shape: readonly number[], out: readonly number[]): number[] {
-  const st = new Array<number>(out.length).fill(0);
-  let s = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    st[out.length - shape.length + i] = shape[i] === 1 ? 0 : s;
-    s *= shape[i]!;
-  }
-  return st;
-}
-
 export function addLowering(rounding: AddRounding) {
   return (op: ElementwiseOp, graph: Graph): LoweredLayer => {
     const at = input(graph, op, 0, "input a");
@@ -55,11 +45,12 @@ export function addLowering(rounding: AddRounding) {
     const p: AddParams = { sa: a.scale, za: a.zeroPoint, sb: b.scale, zb: b.zeroPoint, sc: y.scale, zc: y.zeroPoint, lo, hi };
     const x86 = rounding === "x86" ? addX86Constants(p) : null;
     const scalarA = x86 !== null && oneValuePerSpan(at.shape, yt.shape);
-    const outShape = yt.shape;
-    const sa = broadcastStrides(at.shape, outShape);
-    const sb = broadcastStrides(bt.shape, outShape);
-    const n = outShape.reduce((u, v) => u * v, 1);
-    const rank = outShape.length;
+    // The output byte is a function of the two input bytes: one table lookup per output.
+    const table = pairTable(
+      !x86 ? (u, v) => addWasm(u, v, p) : scalarA ? (u, v) => addX86ScalarA(u, v, x86.rA, x86.rB, x86.fixed, lo, hi) : (u, v) => addX86(u, v, x86.rA, x86.rB, x86.fixed, lo, hi),
+      y.dtype,
+    );
+    const plan = broadcastPlan(at.shape, bt.shape, yt.shape);
     const ai = op.inputs[0]!;
     const bi = op.inputs[1]!;
     const yi = op.outputs[0]!;
@@ -71,29 +62,9 @@ export function addLowering(rounding: AddRounding) {
     return {
       op,
       params,
-      run(values: Array<TensorData | undefined>) {
-        const av = valueOf(values, ai) as Int8Array | Uint8Array;
-        const bv = valueOf(values, bi) as Int8Array | Uint8Array;
-        const out = newQ8(y.dtype, n);
-        const idx = new Array<number>(rank).fill(0);
-        let ia = 0;
-        let ib = 0;
-        for (let i = 0; i < n; i++) {
-          const u = av[ia]!;
-          const v = bv[ib]!;
-          if (!x86) out[i] = addWasm(u, v, p);
-          else if (scalarA) out[i] = addX86ScalarA(u, v, x86.rA, x86.rB, x86.fixed, lo, hi);
-          else out[i] = addX86(u, v, x86.rA, x86.rB, x86.fixed, lo, hi);
-          for (let d = rank - 1; d >= 0; d--) {
-            idx[d]!++;
-            ia += sa[d]!;
-            ib += sb[d]!;
-            if (idx[d]! < outShape[d]!) break;
-            ia -= sa[d]! * outShape[d]!;
-            ib -= sb[d]! * outShape[d]!;
-            idx[d] = 0;
-          }
-        }
+      run(values: Array<TensorData | undefined>, ctx: RunContext) {
+        const out = outputFor(ctx, yt) as Int8Array | Uint8Array;
+        applyPairTable(table(), plan, valueOf(values, ai) as Int8Array | Uint8Array, valueOf(values, bi) as Int8Array | Uint8Array, out);
         values[yi] = out;
       },
     };

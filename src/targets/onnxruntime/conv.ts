@@ -2,35 +2,25 @@
 // channel `acc = bias + sum of (w - wZeroPoint) * (x - xZeroPoint)` over the taps inside the input
 // (padding taps add nothing) in int32 with wrap-around, then MLAS's requantization with the float32
 // scale `f32(f32(xScale * wScale[c]) / yScale)` (SPEC §3 `onnx`). A depthwise convolution is a
-// QLinearConv with one group per input channel (`multiplier` outputs each). Depthwise layers with
-// multiplier 1 and 1x1 stride-1 convolutions run on the WebAssembly kernels with the `onnx` scheme;
-// everything else in TypeScript, on NHWC bytes.
+// QLinearConv with one group per input channel (`multiplier` outputs each). With int8 weights of
+// zero point 0 every geometry runs on the kernels with the `onnx` scheme, prepared once per runner
+// (src/targets/tflite/general-op.ts: depthwise on the depthwise kernel, the rest on the pointwise
+// GEMM, im2col for other than 1x1 stride 1); TypeScript loops, on NHWC bytes, for the other layers
+// and for a run without a general runner.
 import type { Conv2dOp, DepthwiseConv2dOp, Graph } from "../../graph/types.js";
+import type { GeneralConvOp } from "../../general.js";
 import { requantizeOnnx } from "../../network/arith.js";
-import type { ConvOp, OnnxRequant, Tensor } from "../../types.js";
-import { MAX_ELEMENTS, layerOf } from "../../validate.js";
-import { kernelOpWith } from "../tflite/kernel-op.js";
-import { valueOf } from "../tensors.js";
+import type { OnnxRequant } from "../../types.js";
+import { outputFor, valueOf } from "../tensors.js";
+import { generalCall, runBatches } from "../tflite/general-op.js";
+import { channelMajor } from "../tflite/kernel-op.js";
 import type { LoweredLayer, RunContext, TensorData } from "../types.js";
-import { input, newQ8, output } from "./common.js";
+import { input, output } from "./common.js";
 import { weightedParams, type WeightedParams } from "./weighted.js";
 
 /** The `onnx` requant of a kernel layer: the per-channel scales and the activation's clamp. */
 function onnxRequant(p: WeightedParams): OnnxRequant {
   return { scheme: "onnx", scale: p.scale, outputZeroPoint: p.y.zeroPoint, min: p.min, max: p.max };
-}
-
-/** The kernel op of a depthwise (multiplier 1) or 1x1 stride-1 layer, when the kernels take it. */
-function kernelLayer(op: Conv2dOp | DepthwiseConv2dOp, graph: Graph, p: WeightedParams, shape: { height: number; width: number; channels: number }): ConvOp | null {
-  if (p.wZeroPoint.some((z) => z !== 0) || p.raw instanceof Uint8Array || p.x.dtype !== "int8" || p.y.dtype !== "int8") return null;
-  const k = kernelOpWith(op, graph, () => onnxRequant(p));
-  if (!k || shape.height * shape.width * shape.channels > MAX_ELEMENTS) return null;
-  try {
-    layerOf({ ...shape, zeroPoint: p.x.zeroPoint, layout: "HWC", dtype: "int8" }, k);
-    return k;
-  } catch {
-    return null;
-  }
 }
 
 function lowerConvCommon(op: Conv2dOp | DepthwiseConv2dOp, graph: Graph): LoweredLayer {
@@ -51,26 +41,24 @@ function lowerConvCommon(op: Conv2dOp | DepthwiseConv2dOp, graph: Graph): Lowere
     bias: p.bias, scale: p.scale, outputZeroPoint: p.y.zeroPoint, min: p.min, max: p.max,
   };
 
-  const k = kernelLayer(op, graph, p, { height: H, width: W, channels: C });
-  if (k) {
-    const inSize = H * W * C;
-    const outSize = Ho * Wo * O;
-    return {
-      op,
-      params: { ...common, weights: k.weights, weightsLayout: k.kind === "depthwise" ? "[C][kh][kw]" : "[Cout][Cin]", kernel: `wasm ${k.kind}` },
-      run(values: Array<TensorData | undefined>, ctx: RunContext) {
-        const xd = valueOf(values, xi) as Int8Array;
-        const out = new Int8Array(N * outSize);
-        for (let b = 0; b < N; b++) {
-          const t: Tensor = { data: xd.subarray(b * inSize, (b + 1) * inSize), height: H, width: W, channels: C, layout: "HWC", zeroPoint: p.x.zeroPoint };
-          const r = ctx.conv(t, k);
-          if (r.height !== Ho || r.width !== Wo) throw new Error(`internal: op ${op.index} gave ${r.height}x${r.width}, the model says ${Ho}x${Wo}`);
-          out.set(r.data as Int8Array, b * outSize);
-        }
-        values[yi] = out;
-      },
-    };
-  }
+  // The kernels' weights: [O][kh][kw][Ig] as the file holds a CONV_2D's; a depthwise filter's
+  // [1][kh][kw][C*M] transposed once to [C*M][kh][kw][1].
+  const raw = p.raw;
+  const kernelWeights = raw instanceof Int8Array && p.wZeroPoint.every((z) => z === 0) ? (depthwise ? channelMajor(raw, kh * kw, O) : raw) : null;
+  const gop: GeneralConvOp | null = kernelWeights && {
+    kind: "conv", outChannels: O, kernel: [kh, kw], stride: [op.stride[0], op.stride[1]], dilation: [op.dilation[0], op.dilation[1]], pad: { ...op.pad },
+    groups: group, weights: kernelWeights, bias: p.bias, requant: onnxRequant(p),
+  };
+  const general = gop && generalCall({ height: H, width: W, channels: C, layout: "HWC", zeroPoint: p.x.zeroPoint, dtype: p.x.dtype }, gop, Ho * Wo * O, p.y.dtype);
+  const pointwise = kh === 1 && kw === 1 && op.stride[0] === 1 && op.stride[1] === 1 && group === 1 && op.pad.top + op.pad.bottom + op.pad.left + op.pad.right === 0;
+  const onDepthwiseKernel = depthwise && op.dilation[0] === 1 && op.dilation[1] === 1;
+  // What the deployment carries: the weights as the kernel holds them where it is the depthwise or
+  // pointwise kernel, else as the file has them.
+  const kernel = !general ? "typescript" : pointwise ? "wasm pointwise" : onDepthwiseKernel && O === C ? "wasm depthwise" : "wasm general";
+  const weights = kernel === "wasm depthwise" || kernel === "wasm pointwise" ? gop!.weights : raw;
+  const weightsLayout = kernel === "wasm depthwise" ? "[C][kh][kw]" : kernel === "wasm pointwise" ? "[Cout][Cin]" : depthwise ? "[1][kh][kw][C*multiplier]" : "[O][kh][kw][I/group]";
+  const inSize = H * W * C;
+  const outSize = Ho * Wo * O;
 
   const [sh, sw] = op.stride;
   const [dh, dw] = op.dilation;
@@ -81,12 +69,16 @@ function lowerConvCommon(op: Conv2dOp | DepthwiseConv2dOp, graph: Graph): Lowere
   const zy = p.y.zeroPoint;
   return {
     op,
-    params: { ...common, weights: p.raw, weightsLayout: depthwise ? "[1][kh][kw][C*multiplier]" : "[O][kh][kw][I/group]", kernel: "typescript" },
-    run(values: Array<TensorData | undefined>) {
+    params: { ...common, weights, weightsLayout, kernel },
+    run(values: Array<TensorData | undefined>, ctx: RunContext) {
       const xd = valueOf(values, xi) as Int8Array | Uint8Array;
+      const out = outputFor(ctx, yt) as Int8Array | Uint8Array;
+      if (runBatches(general, ctx, xd, N, inSize, out, outSize)) {
+        values[yi] = out;
+        return;
+      }
       const xs = new Int16Array(xd.length);
       for (let i = 0; i < xd.length; i++) xs[i] = xd[i]! - zx;
-      const out = newQ8(p.y.dtype, N * Ho * Wo * O);
       let at = 0;
       for (let b = 0; b < N; b++) {
         for (let oy = 0; oy < Ho; oy++) {
