@@ -4,6 +4,7 @@
 // depthwise-separable layers can instead run on the GAP8 scratchpad model with their best schedule.
 import { check, type CheckOptions, type Finding, type Subject, type NetworkEntry } from "../check/index.js";
 import { toLayout } from "../layout.js";
+import { applyPairTable } from "../pair-table.js";
 import { reference } from "../reference/index.js";
 import type { NetworkReport, BlockRow } from "../fusion-report.js";
 import { defaultEngine } from "../runtime.js";
@@ -16,7 +17,7 @@ import type { Graph } from "../graph/types.js";
 import { checkTarget, isOnnxRuntimeTarget, lowerOnnxLayers, onnxGraphOf, ortLayers, ortRounding, refuseOrtOnlyOptions, runOnnxOnTarget, type OnnxLoweredLayer } from "../import/onnx/targets.js";
 import type { TargetName } from "../targets/types.js";
 import {
-  addByTable, addDirect, convNchw, convNchwU8S8, dequantizeStored, fullyConnected, fullyConnectedU8S8, globalAveragePoolStored, newQ,
+  addDirect, convNchw, convNchwU8S8, dequantizeStored, fullyConnected, fullyConnectedU8S8, globalAveragePoolStored, newQ,
   quantizeStored, reshapeAliases, reshapeStored, rowMajorOf, storeRowMajor, storedRowMajor, type QData,
 } from "./ops.js";
 import { Buffers, PreparedNetwork, storedTensor } from "./prepared.js";
@@ -476,7 +477,7 @@ export class Network {
         const s = p.add(l, ctx.rounding);
         const y = outBuf();
         const table = p.table(s, l);
-        if (table) addByTable(table, s.plan, bytesOf(x.q!.data), bytesOf(b.q!.data), bytesOf(y));
+        if (table) applyPairTable(table, s.plan, x.q!.data, b.q!.data, y);
         else addDirect(s.f, s.plan, x.q!.data, b.q!.data, y);
         out = stored(y);
         break;
@@ -613,10 +614,6 @@ function fromNchw(data: QData, spec: ValueSpec, layout: Layout): Tensor {
     return toLayout({ data, height: H, width: W, channels: C, layout: "CHW", zeroPoint: zp }, layout);
   }
   return { data, height: 1, width: 1, channels: data.length, layout, zeroPoint: zp };
-}
-
-function bytesOf(d: QData): Uint8Array {
-  return d instanceof Uint8Array ? d : new Uint8Array(d.buffer, d.byteOffset, d.length);
 }
 
 /** A value as the caller gets it: its own copy, in NCHW order. */

@@ -13,6 +13,7 @@ import {
   requantizeOnnx,
   type AddParams,
 } from "./arith.js";
+import { walkPlan, type BroadcastPlan } from "../pair-table.js";
 import type { Layout } from "../types.js";
 import type { AddLayer, AddRounding, ConvLayer, FullyConnectedLayer, GlobalAveragePoolLayer, QDtype, QParams } from "./types.js";
 
@@ -404,15 +405,9 @@ export function reshapeAliases(xShape: readonly number[], yShape: readonly numbe
 export type AddMode = "x86" | "x86-scalar-a" | "wasm";
 
 /** QLinearAdd over stored values: the output dense in its stored order, each input read through its strides. */
-export interface AddPlan {
+export interface AddPlan extends BroadcastPlan {
   mode: AddMode;
   n: number;
-  rows: number;
-  inner: number;
-  offA: Int32Array;
-  offB: Int32Array;
-  strideA: number;
-  strideB: number;
 }
 
 export function addMode(aShape: number[], bShape: number[], outShape: number[], rounding: AddRounding): AddMode {
@@ -438,51 +433,8 @@ export function addPlan(aShape: number[], bShape: number[], outShape: number[], 
   const sa = along(aShape), sb = along(bShape);
   // Walk the output in its stored order: N, H, W, C for a 4-D value in HWC.
   const perm = rank === 4 && layout === "HWC" ? [0, 2, 3, 1] : outShape.map((_, i) => i);
-  let dims: number[] = [], pa: number[] = [], pb: number[] = [];
-  for (const d of perm) {
-    if (outShape[d] === 1) continue;
-    dims.push(outShape[d]!);
-    pa.push(sa[d]!);
-    pb.push(sb[d]!);
-  }
-  // Merge dimensions both inputs walk contiguously.
-  for (let k = dims.length - 2; k >= 0; k--) {
-    const e = dims[k + 1]!;
-    if (pa[k] === pa[k + 1]! * e && pb[k] === pb[k + 1]! * e) {
-      dims[k] = dims[k]! * e;
-      pa[k] = pa[k + 1]!;
-      pb[k] = pb[k + 1]!;
-      dims.splice(k + 1, 1);
-      pa.splice(k + 1, 1);
-      pb.splice(k + 1, 1);
-    }
-  }
-  if (dims.length === 0) {
-    dims = [1];
-    pa = [0];
-    pb = [0];
-  }
-  const r = dims.length;
-  const inner = dims[r - 1]!;
-  const n = numelOf(outShape);
-  const rows = n / inner;
-  const offA = new Int32Array(rows), offB = new Int32Array(rows);
-  const idx = new Array<number>(r - 1).fill(0);
-  let oa = 0, ob = 0;
-  for (let row = 0; row < rows; row++) {
-    offA[row] = oa;
-    offB[row] = ob;
-    for (let d = r - 2; d >= 0; d--) {
-      idx[d]!++;
-      oa += pa[d]!;
-      ob += pb[d]!;
-      if (idx[d]! < dims[d]!) break;
-      oa -= pa[d]! * dims[d]!;
-      ob -= pb[d]! * dims[d]!;
-      idx[d] = 0;
-    }
-  }
-  return { mode, n, rows, inner, offA, offB, strideA: pa[r - 1]!, strideB: pb[r - 1]! };
+  const plan = walkPlan(perm.map((d) => outShape[d]!), perm.map((d) => sa[d]!), perm.map((d) => sb[d]!));
+  return { ...plan, mode, n: numelOf(outShape) };
 }
 
 /** One QLinearAdd output of the raw input values `a`, `b` under `mode`. */
@@ -492,33 +444,6 @@ export function addFunction(l: AddLayer, mode: AddMode): (a: number, b: number) 
   if (mode === "wasm") return (a, b) => addWasm(a, b, p);
   const { rA, rB, fixed } = addX86Constants(p);
   return mode === "x86" ? (a, b) => addX86(a, b, rA, rB, fixed, lo, hi) : (a, b) => addX86ScalarA(a, b, rA, rB, fixed, lo, hi);
-}
-
-/**
- * The output byte of every pair of input bytes (index `aByte << 8 | bByte`): the arithmetic
- * depends on the two inputs only, so a layer is one lookup per output.
- */
-export function addTable(f: (a: number, b: number) => number, aSigned: boolean, bSigned: boolean): Uint8Array {
-  const t = new Uint8Array(65536);
-  for (let x = 0; x < 256; x++) {
-    const a = aSigned ? (x << 24) >> 24 : x;
-    for (let y = 0; y < 256; y++) t[(x << 8) | y] = f(a, bSigned ? (y << 24) >> 24 : y) & 0xff;
-  }
-  return t;
-}
-
-/** QLinearAdd through a pair table: bytes in, bytes out. */
-export function addByTable(table: Uint8Array, p: AddPlan, a: Uint8Array, b: Uint8Array, out: Uint8Array): void {
-  const { rows, inner, offA, offB, strideA, strideB } = p;
-  if (rows === 1 && strideA === 1 && strideB === 1) {
-    for (let k = 0; k < inner; k++) out[k] = table[(a[k]! << 8) | b[k]!]!;
-    return;
-  }
-  let k = 0;
-  for (let r = 0; r < rows; r++) {
-    let ia = offA[r]!, ib = offB[r]!;
-    for (let c = 0; c < inner; c++, ia += strideA, ib += strideB) out[k++] = table[(a[ia]! << 8) | b[ib]!]!;
-  }
 }
 
 /** QLinearAdd computed output by output (a layer too small to pay for its table yet). */

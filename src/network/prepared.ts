@@ -6,12 +6,13 @@
 import type { Engine } from "../engine.js";
 import type { FullyConnectedOp, GeneralConvOp, GeneralInputShape, PreparedGeneral } from "../general.js";
 import { generalLayerFor } from "../general.js";
+import { buildPairTable } from "../pair-table.js";
 import type { MemoryConfig, PreparedBlock } from "../scratchpad/index.js";
 import type { Layout, OnnxRequant, Tensor } from "../types.js";
 import type { UnitPlan } from "./fusion-plan.js";
 import { qRange } from "./arith.js";
 import {
-  addFunction, addMode, addPlan, addTable, reshapeAliases, storedStrides, stridedCopy, rowMajorStrides, weightsOhwi,
+  addFunction, addMode, addPlan, reshapeAliases, storedStrides, stridedCopy, rowMajorStrides, weightsOhwi,
   type AddMode, type AddPlan, type QData,
 } from "./ops.js";
 import type { AddLayer, AddRounding, ConvLayer, DwPwLayer, FullyConnectedLayer, NetworkLayer, NetworkGraph, ValueSpec } from "./types.js";
@@ -173,7 +174,7 @@ export class PreparedNetwork {
     if (t.table) return t.table;
     t.computed += s.plan.n;
     if (t.computed < TABLE_AFTER) return null;
-    t.table = addTable(s.f, l.a.dtype === "int8", l.b.dtype === "int8");
+    t.table = buildPairTable(s.f, l.a.dtype, l.b.dtype);
     return t.table;
   }
 }

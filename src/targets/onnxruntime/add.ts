@@ -11,7 +11,7 @@
 // A fused activation clamps the rounded byte (see activationBounds).
 import type { ElementwiseOp, Graph } from "../../graph/types.js";
 import { addWasm, addX86, addX86Constants, addX86ScalarA, type AddParams } from "../../network/arith.js";
-import { applyPairTable, broadcastPlan, pairTable } from "../pair-table.js";
+import { applyPairTable, broadcastPlan, pairTable } from "../../pair-table.js";
 import { outputFor, valueOf } from "../tensors.js";
 import type { LoweredLayer, RunContext, TensorData } from "../types.js";
 import { activationBounds, input, isQ8, output, q8 } from "./common.js";
@@ -48,7 +48,8 @@ export function addLowering(rounding: AddRounding) {
     // The output byte is a function of the two input bytes: one table lookup per output.
     const table = pairTable(
       !x86 ? (u, v) => addWasm(u, v, p) : scalarA ? (u, v) => addX86ScalarA(u, v, x86.rA, x86.rB, x86.fixed, lo, hi) : (u, v) => addX86(u, v, x86.rA, x86.rB, x86.fixed, lo, hi),
-      y.dtype,
+      a.dtype,
+      b.dtype,
     );
     const plan = broadcastPlan(at.shape, bt.shape, yt.shape);
     const ai = op.inputs[0]!;

@@ -11,7 +11,7 @@
 import type { ElementwiseOp, Graph } from "../../../graph/types.js";
 import type { OpTable } from "../../lowering.js";
 import { outputFor, tensorAt, valueOf } from "../../tensors.js";
-import { applyPairTable, broadcastPlan, pairTable } from "../../pair-table.js";
+import { applyPairTable, broadcastPlan, pairTable } from "../../../pair-table.js";
 import type { LoweredLayer } from "../../types.js";
 import { MAGIC_BIAS, isQ8Activation, lrintf, outputBounds, q } from "../xnnpack.js";
 import { builtin } from "./builtin.js";

@@ -6,7 +6,7 @@ import type { ElementwiseOp, Graph } from "../../../graph/types.js";
 import { activationRange, mulByQuantMulSmallerThanOne, quantizeMultiplier, rdbpot, srdhm } from "../../tflite/arith.js";
 import { outputFor, valueOf } from "../../tensors.js";
 import type { LoweredLayer } from "../../types.js";
-import { applyPairTable, broadcastPlan, pairTable } from "../../pair-table.js";
+import { applyPairTable, broadcastPlan, pairTable } from "../../../pair-table.js";
 import { inputOf, outputOf, quantOf, requireDtype, unsupported } from "./common.js";
 
 const LEFT_SHIFT = 20;

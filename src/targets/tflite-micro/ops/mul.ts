@@ -5,7 +5,7 @@ import type { ElementwiseOp, Graph } from "../../../graph/types.js";
 import { activationRange, mulByQuantMul, quantizeMultiplier } from "../../tflite/arith.js";
 import { allocFor, valueOf } from "../../tensors.js";
 import type { LoweredLayer } from "../../types.js";
-import { applyPairTable, broadcastPlan, pairTable } from "../../pair-table.js";
+import { applyPairTable, broadcastPlan, pairTable } from "../../../pair-table.js";
 import { inputOf, outputOf, quantOf, requireDtype, sameShape, unsupported } from "./common.js";
 
 export function lowerMul(op: ElementwiseOp, graph: Graph): LoweredLayer {

@@ -1,15 +1,16 @@
-// The pair-table elementwise path of the TFLite-family ADD / SUB / MUL: over random shapes (rank 0
-// to 5, broadcast dimensions anywhere, sizes 1 and odd), lengths and byte offsets (aligned and
-// not, so both the word loop and the byte loop run, with tails), every output byte is the table's
-// entry for its two numpy-broadcast input bytes, computed here element by element.
+// The pair-table elementwise path (src/pair-table.ts) of the TFLite targets' ADD / SUB / MUL and ONNX
+// Runtime's QLinearAdd: over random shapes (rank 0 to 5, broadcast dimensions anywhere, sizes 1
+// and odd), lengths and byte offsets (aligned and not, so both the word loop and the byte loop
+// run, with tails), every output byte is the table's entry for its two numpy-broadcast input
+// bytes, computed here element by element.
 import { describe, expect, test } from "vitest";
 import { Rng } from "../src/rng.js";
-import { applyPairTable, broadcastPlan } from "../src/targets/pair-table.js";
+import { applyPairTable, broadcastPlan } from "../src/pair-table.js";
 
 const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
 /** out[i] = table[a[ia], b[ib]] with ia, ib the broadcast indices of output index i. */
-function expected(table: Int8Array, aShape: number[], bShape: number[], outShape: number[], a: Int8Array, b: Int8Array): number[] {
+function expected(table: Uint8Array, aShape: number[], bShape: number[], outShape: number[], a: Int8Array, b: Int8Array): number[] {
   const rank = outShape.length;
   const flat = (shape: number[], pos: number[]) => {
     const s = [...new Array<number>(rank - shape.length).fill(1), ...shape];
@@ -20,7 +21,8 @@ function expected(table: Int8Array, aShape: number[], bShape: number[], outShape
   const out: number[] = [];
   const pos = new Array<number>(rank).fill(0);
   for (let i = 0; i < numel(outShape); i++) {
-    out.push(table[((a[flat(aShape, pos)]! & 0xff) << 8) | (b[flat(bShape, pos)]! & 0xff)]!);
+    // The entry's byte, read as the int8 output array reads it.
+    out.push((table[((a[flat(aShape, pos)]! & 0xff) << 8) | (b[flat(bShape, pos)]! & 0xff)]! << 24) >> 24);
     for (let d = rank - 1; d >= 0; d--) {
       if (++pos[d]! < outShape[d]!) break;
       pos[d] = 0;
@@ -38,7 +40,7 @@ function bytesAt(rng: Rng, n: number, offset: number): Int8Array {
 
 describe("pair tables over broadcasting plans", () => {
   const rng = new Rng(4242);
-  const table = Int8Array.from({ length: 65536 }, () => rng.int(-128, 127));
+  const table = Uint8Array.from({ length: 65536 }, () => rng.int(0, 255));
 
   test("equal shapes: every length 0..70 at every byte offset of each array", () => {
     for (let n = 0; n <= 70; n++) {
