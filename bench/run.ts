@@ -376,7 +376,7 @@ async function main(): Promise<void> {
     out.push("");
     out.push(`The TFLite path: ${tflite.model} (scripts/tflite/make-models.mjs; ${(tflite.macs / 1e6).toFixed(0)} MMAC), one image, one thread, the entries interleaved`);
     out.push(`round by round; the ONNX MobileNetV2 1.0-224 int8 (scripts/make-models.mjs --full) alongside. Load average ${loadStart} before, ${loadEnd} after`);
-    out.push(`(${meta.cores} cores): with other processes running, wall ms exceed CPU ms. Kernels and reference give the same TFLite bytes: ${tflite.sameBytes ? "yes" : "NO"}.`);
+    out.push(`(${meta.cores} cores): with other processes running, wall ms exceed CPU ms. Kernels and reference give the same TFLite bytes under every target: ${tflite.sameBytes ? "yes" : "NO"}.`);
     if (tflite.liteRtJsSameBytes !== null) out.push(`LiteRT.js (run in Node as bench/litertjs.ts says) and dwpw under \`litert\` give the same output bytes: ${tflite.liteRtJsSameBytes ? "yes" : "NO"}.`);
     out.push(table(
       ["runtime", "ms / image", "fastest ms", "CPU ms", "GMAC/s"],
