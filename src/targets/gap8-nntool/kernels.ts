@@ -2,7 +2,8 @@
 // tensors in the model's own NHWC layout. NNTool runs CHW, but every kernel here computes each
 // output from integer sums and products only, so the layout changes where a value is stored, never
 // what it is. All sums and products wrap to int32 as on the core; constants are prepared once per
-// layer by ./index.ts.
+// layer by ./index.ts and ./filter-op.ts. The filters' loops here are what a run without dwpw's
+// general kernels computes, and what the tests hold those kernels to.
 import { atNorm } from "./numerics.js";
 
 function clip8(x: number): number {
