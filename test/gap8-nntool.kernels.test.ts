@@ -14,6 +14,7 @@ import { Rng } from "../src/rng.js";
 import { runLowered } from "../src/runner/run.js";
 import { filterRun, type FilterGeometry, type FilterSpec } from "../src/targets/gap8-nntool/filter-op.js";
 import { lowerGap8Nntool } from "../src/targets/gap8-nntool/index.js";
+import { addValue } from "../src/targets/gap8-nntool/kernels.js";
 import type { ActQ } from "../src/targets/gap8-nntool/quantize.js";
 import type { RunContext } from "../src/targets/types.js";
 import { describeShared, vectorFiles } from "./helpers/gap8-nntool-vectors.js";
@@ -129,4 +130,27 @@ describeShared("gap8-nntool on NNTool's models of ../shared/gap8-nntool", ["gap8
       }
     });
   }
+});
+
+describeShared("gap8-nntool residual adds", ["gap8-nntool"], () => {
+  test("the lowered add gives NNTool's MatAdd of each pair of input values", () => {
+    const file = vectorFiles().find((v) => v.modelPath && v.json.nodes.some((n: { kind: string }) => n.kind === "add"));
+    if (!file) throw new Error("no NNTool record of a model with an add in ../shared/gap8-nntool");
+    const lowered = lowerGap8Nntool(importTflite(new Uint8Array(readFileSync(file.modelPath!))));
+    const adds = lowered.layers.filter((l) => l.params.node === "add");
+    expect(adds.length).toBeGreaterThan(0);
+    const rng = new Rng(7);
+    for (const l of adds) {
+      const p = l.params as Record<string, number> & { activation: ActQ; scaledInput: 0 | 1 };
+      const [a, b] = l.op.inputs as [number, number];
+      const n = lowered.graph.tensors[a]!.shape.reduce((s, d) => s * d, 1);
+      const values: Array<Int8Array | undefined> = [];
+      values[a] = i8(rng, n);
+      values[b] = i8(rng, n);
+      l.run(values, loopsOnly);
+      const got = values[l.op.outputs[0]!] as Int8Array;
+      const c = { scaledInput: p.scaledInput, S1: p.in1Scale, N1: p.in1ScaleN, S: p.outScale, N: p.outScaleN, offset: p.biasOffset, lower: p.activation.kop === "KOP_NONE" ? null : p.activation.lower };
+      for (let i = 0; i < n; i++) if (got[i] !== addValue(values[a]![i]!, values[b]![i]!, c)) expect.fail(`op ${l.op.index} value ${i}: ${got[i]} vs ${addValue(values[a]![i]!, values[b]![i]!, c)}`);
+    }
+  });
 });

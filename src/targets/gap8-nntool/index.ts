@@ -3,9 +3,10 @@
 // rules Q1-Q9 of shared/gap8-nntool/README.md) and the AutoTiler C kernels' arithmetic
 // (./kernels.ts). Layer values keep the model's NHWC layout and tensor indices; their scale and zero
 // point are NNTool's (zero points moved to 0, logits at a power-of-two scale, softmax int16 Q15).
-// Filters run on dwpw's general kernels with the `gap-sq8` scheme (./filter-op.ts), the rest in
-// TypeScript.
+// Filters run on dwpw's general kernels with the `gap-sq8` scheme (./filter-op.ts), adds as a table
+// of byte pairs, pools and softmax in TypeScript.
 import { numel, type Conv2dOp, type DepthwiseConv2dOp, type Graph, type GraphOp, type GraphTensor, type Pool2dOp } from "../../graph/types.js";
+import { applyPairTable, broadcastPlan, pairTable } from "../pair-table.js";
 import { outputFor, tensorAt, valueOf } from "../tensors.js";
 import type { Lowered, LoweredLayer, TensorData, TensorFormat } from "../types.js";
 import { filterRun, type FilterGeometry } from "./filter-op.js";
@@ -130,7 +131,10 @@ function lowerGlobalPool(op: GraphOp, q: GlobalPoolQ, x: GraphTensor, io: Record
 function lowerAdd(graph: Graph, op: GraphOp, q: AddQ, model: ModelQ, io: Record<string, unknown>): LoweredLayer {
   const [a, b] = [op.inputs[0]!, op.inputs[1]!];
   const yIndex = op.outputs[0]!;
-  const lower = q.act.kop === "KOP_NONE" ? null : q.act.lower;
+  const consts: K.AddConsts = { scaledInput: q.scaledInput, S1: q.in1Scale, N1: q.in1ScaleN, S: q.outScale, N: q.outScaleN, offset: q.biasOffset, lower: q.act.kop === "KOP_NONE" ? null : q.act.lower };
+  const y = tensorAt(graph, yIndex);
+  const plan = broadcastPlan(tensorAt(graph, a).shape, tensorAt(graph, b).shape, y.shape);
+  const table = pairTable((p, r) => K.addValue(p, r, consts));
   return {
     op,
     params: {
@@ -149,8 +153,10 @@ function lowerAdd(graph: Graph, op: GraphOp, q: AddQ, model: ModelQ, io: Record<
       inputs: [quantInfo(tensorAt(graph, a), model.slotOf.get(a)), quantInfo(tensorAt(graph, b), model.slotOf.get(b))],
       output: io.output,
     },
-    run: (values) => {
-      values[yIndex] = K.add(valueOf(values, a) as Int8Array, valueOf(values, b) as Int8Array, q.scaledInput, q.in1Scale, q.in1ScaleN, q.outScale, q.outScaleN, q.biasOffset, lower);
+    run: (values, ctx) => {
+      const out = outputFor(ctx, y) as Int8Array;
+      applyPairTable(table(), plan, valueOf(values, a) as Int8Array, valueOf(values, b) as Int8Array, out);
+      values[yIndex] = out;
     },
   };
 }
