@@ -12,7 +12,7 @@ import { importTflite } from "../src/import/tflite/import.js";
 import { reference } from "../src/reference/index.js";
 import { Rng } from "../src/rng.js";
 import { runLowered } from "../src/runner/run.js";
-import { filterRun, type FilterGeometry, type FilterSpec } from "../src/targets/gap8-nntool/filter-op.js";
+import { filterRun, raiseBelow, type FilterGeometry, type FilterSpec } from "../src/targets/gap8-nntool/filter-op.js";
 import { lowerGap8Nntool } from "../src/targets/gap8-nntool/index.js";
 import { addValue } from "../src/targets/gap8-nntool/kernels.js";
 import type { ActQ } from "../src/targets/gap8-nntool/quantize.js";
@@ -102,6 +102,25 @@ describe("gap8-nntool filters on the kernels", () => {
     }
     // The post-kernel clamp decided bytes.
     expect(clamped).toBeGreaterThan(100);
+  });
+
+  test("the byte clamp: every byte against every lower bound, in every lane of a word, aligned or not", () => {
+    // Every value in every lane of a word beside random neighbours; for a few bounds, every pair of neighbours.
+    const rng = new Rng(3);
+    const lanes = new Int8Array(256 * 4 * 4 + 7);
+    for (let v = 0; v < 256; v++) for (let j = 0; j < 4; j++) for (let i = 0; i < 4; i++) lanes[(v * 4 + j) * 4 + i] = i === j ? v - 128 : rng.int(-128, 127);
+    const pairs = new Int8Array(256 * 256 * 4 + 7);
+    for (let a = 0; a < 256; a++) for (let b = 0; b < 256; b++) pairs.set([a - 128, b - 128, b - 128, a - 128], (a * 256 + b) * 4);
+    for (let lower = -128; lower < 128; lower++) {
+      const src = [-128, -1, 0, 1, 127, -37].includes(lower) ? pairs : lanes;
+      for (const offset of [0, 1, 2, 3]) {
+        const out = src.slice().subarray(offset, src.length - ((lower + offset) & 7)); // ragged tails too
+        const want = new Int8Array(out.length);
+        for (let i = 0; i < out.length; i++) want[i] = out[i]! < lower ? lower : out[i]!;
+        raiseBelow(out, lower);
+        for (let i = 0; i < out.length; i++) if (out[i] !== want[i]) expect.fail(`lower ${lower} offset ${offset} index ${i}: ${out[i]} vs ${want[i]}`);
+      }
+    }
   });
 
   test("the lower bound picks the kernels' ReLU, a byte clamp, or neither", () => {
