@@ -3,11 +3,13 @@
 // rules Q1-Q9 of shared/gap8-nntool/README.md) and the AutoTiler C kernels' arithmetic
 // (./kernels.ts). Layer values keep the model's NHWC layout and tensor indices; their scale and zero
 // point are NNTool's (zero points moved to 0, logits at a power-of-two scale, softmax int16 Q15).
-// Depthwise and pointwise layers run on dwpw's `gap-sq8` WebAssembly kernels, the rest in TypeScript.
+// Filters run on dwpw's general kernels with the `gap-sq8` scheme (./filter-op.ts), adds as a table
+// of byte pairs, pools and softmax in TypeScript.
 import { numel, type Conv2dOp, type DepthwiseConv2dOp, type Graph, type GraphOp, type GraphTensor, type Pool2dOp } from "../../graph/types.js";
-import type { ConvOp } from "../../types.js";
-import { tensorAt, valueOf } from "../tensors.js";
+import { applyPairTable, broadcastPlan, pairTable } from "../pair-table.js";
+import { outputFor, tensorAt, valueOf } from "../tensors.js";
 import type { Lowered, LoweredLayer, TensorData, TensorFormat } from "../types.js";
+import { filterRun, type FilterGeometry } from "./filter-op.js";
 import * as K from "./kernels.js";
 import type { NQ } from "./numerics.js";
 import { convertInputBytes, quantizeModel, type AddQ, type FilterQ, type GlobalPoolQ, type LayerQ, type ModelQ, type SlotQ, type SoftmaxQ } from "./quantize.js";
@@ -22,62 +24,22 @@ function quantInfo(t: GraphTensor, s: SlotQ | undefined): Record<string, unknown
   return { tensor: t.index, dtype: s.q.dtype, scale: s.q.scale, zeroPoint: s.q.zeroPoint, forced: s.forced, file };
 }
 
-function geometry(op: Conv2dOp | DepthwiseConv2dOp | Pool2dOp, x: GraphTensor, y: GraphTensor, fh: number, fw: number): K.ConvGeometry {
-  return { H: x.shape[1]!, W: x.shape[2]!, C: x.shape[3]!, Ho: y.shape[1]!, Wo: y.shape[2]!, fh, fw, sy: op.stride[0], sx: op.stride[1], padTop: op.pad.top, padLeft: op.pad.left };
-}
-
-function filterConsts(q: FilterQ): K.FilterConsts {
-  return { outC: q.biases.length, bias: q.biases, scale: q.scale, scaleN: q.scaleN, lower: q.act.kop === "KOP_NONE" ? -128 : q.act.lower };
+function geometry(op: Conv2dOp | DepthwiseConv2dOp | Pool2dOp, x: GraphTensor, y: GraphTensor, fh: number, fw: number): FilterGeometry {
+  const { top, left, bottom, right } = op.pad;
+  return { H: x.shape[1]!, W: x.shape[2]!, C: x.shape[3]!, Ho: y.shape[1]!, Wo: y.shape[2]!, fh, fw, sy: op.stride[0], sx: op.stride[1], padTop: top, padLeft: left, padBottom: bottom, padRight: right };
 }
 
 function lowerFilter(graph: Graph, op: GraphOp, q: FilterQ, model: ModelQ): LoweredLayer {
   const x = tensorAt(graph, op.inputs[0]!);
   const y = tensorAt(graph, op.outputs[0]!);
-  const consts = filterConsts(q);
-  const [outC, inC, fh, fw] = q.kind === "linear" ? [q.weightsShape[0]!, q.weightsShape[1]!, 1, 1] : (q.weightsShape as [number, number, number, number]);
+  const [fh, fw] = q.kind === "linear" ? [1, 1] : [q.weightsShape[2]!, q.weightsShape[3]!];
   const kops = [q.kind === "linear" ? "KOP_LINEAR" : q.kind === "depthwise" ? "KOP_CONV_DW" : "KOP_CONV", ...(q.kind === "linear" ? [] : ["KOP_NONE"]), q.act.kop];
-  // dwpw's gap-sq8 kernels clamp at 0 (relu) or not at all: usable for KOP_RELU, KOP_NONE and KOP_RELUM at -128.
-  const sq8Relu = q.act.kop === "KOP_RELU" ? true : q.act.kop === "KOP_NONE" || q.act.lower === -128 ? false : null;
   const yIndex = op.outputs[0]!;
   const xIndex = op.inputs[0]!;
-  let run: LoweredLayer["run"];
-  let engine: string;
-  if (q.kind === "linear") {
-    // Columns reordered once from NNTool's CHW order to the NHWC bytes the runner holds.
-    const w = new Int8Array(q.weights.length);
-    const cols = q.nhwcOfChw!;
-    for (let o = 0; o < outC; o++) for (let j = 0; j < inC; j++) w[o * inC + cols[j]!] = q.weights[o * inC + j]!;
-    engine = "typescript";
-    run = (values) => {
-      values[yIndex] = K.linear(valueOf(values, xIndex) as Int8Array, w, consts);
-    };
-  } else {
-    const g = geometry(op as Extract<GraphOp, { kind: "conv2d" | "depthwiseConv2d" }>, x, y, fh, fw);
-    const pointwise = q.kind === "conv" && fh === 1 && fw === 1 && g.sy === 1 && g.sx === 1 && g.padTop === 0 && g.padLeft === 0 && g.Ho === g.H && g.Wo === g.W;
-    const requant = sq8Relu === null ? null : { scheme: "gap-sq8" as const, scale: q.scale, norm: new Uint8Array(q.scaleN.buffer, q.scaleN.byteOffset, q.scaleN.length), relu: sq8Relu };
-    if (requant && q.scaleN.every((n) => n >= 0) && (q.kind === "depthwise" || pointwise)) {
-      const cop: ConvOp = q.kind === "depthwise" ? { kind: "depthwise", kernel: [fh, fw], stride: [g.sy, g.sx], pad: { ...(op as Extract<GraphOp, { kind: "depthwiseConv2d" }>).pad }, weights: q.weights, bias: q.biases, requant } : { kind: "pointwise", outChannels: outC, weights: q.weights, bias: q.biases, requant };
-      engine = q.kind === "depthwise" ? "gap-sq8 depthwise" : "gap-sq8 pointwise";
-      run = (values, ctx) => {
-        const data = valueOf(values, xIndex) as Int8Array;
-        // Zero points are folded into the biases (README Q4): the kernels see raw bytes.
-        values[yIndex] = ctx.conv({ data, height: g.H, width: g.W, channels: g.C, layout: "HWC", zeroPoint: 0 }, cop).data as Int8Array;
-      };
-    } else if (q.kind === "depthwise") {
-      engine = "typescript";
-      run = (values) => {
-        values[yIndex] = K.depthwise(valueOf(values, xIndex) as Int8Array, g, q.weights, consts);
-      };
-    } else {
-      // [out][in][fh][fw] -> [out][fh][fw][in], once.
-      const w = new Int8Array(q.weights.length);
-      for (let o = 0; o < outC; o++) for (let i = 0; i < inC; i++) for (let ky = 0; ky < fh; ky++) for (let kx = 0; kx < fw; kx++) w[((o * fh + ky) * fw + kx) * inC + i] = q.weights[((o * inC + i) * fh + ky) * fw + kx]!;
-      engine = "typescript";
-      run = (values) => {
-        values[yIndex] = K.conv2d(valueOf(values, xIndex) as Int8Array, g, w, consts);
-      };
-    }
-  }
+  const filter = filterRun(q, q.kind === "linear" ? null : geometry(op as Extract<GraphOp, { kind: "conv2d" | "depthwiseConv2d" }>, x, y, fh, fw));
+  const run: LoweredLayer["run"] = (values, ctx) => {
+    values[yIndex] = filter.run(valueOf(values, xIndex) as Int8Array, ctx, outputFor(ctx, y) as Int8Array);
+  };
   const params = {
     node: q.kind,
     kops,
@@ -94,7 +56,8 @@ function lowerFilter(graph: Graph, op: GraphOp, q: FilterQ, model: ModelQ): Lowe
     activation: { kop: q.act.kop, lower: q.act.lower, upper: q.act.upper },
     input: quantInfo(x, model.slotOf.get(xIndex)),
     output: quantInfo(y, model.slotOf.get(yIndex)),
-    engine,
+    engine: filter.engine,
+    clampBelow: filter.clampBelow,
   };
   return { op, params, run };
 }
@@ -168,7 +131,10 @@ function lowerGlobalPool(op: GraphOp, q: GlobalPoolQ, x: GraphTensor, io: Record
 function lowerAdd(graph: Graph, op: GraphOp, q: AddQ, model: ModelQ, io: Record<string, unknown>): LoweredLayer {
   const [a, b] = [op.inputs[0]!, op.inputs[1]!];
   const yIndex = op.outputs[0]!;
-  const lower = q.act.kop === "KOP_NONE" ? null : q.act.lower;
+  const consts: K.AddConsts = { scaledInput: q.scaledInput, S1: q.in1Scale, N1: q.in1ScaleN, S: q.outScale, N: q.outScaleN, offset: q.biasOffset, lower: q.act.kop === "KOP_NONE" ? null : q.act.lower };
+  const y = tensorAt(graph, yIndex);
+  const plan = broadcastPlan(tensorAt(graph, a).shape, tensorAt(graph, b).shape, y.shape);
+  const table = pairTable((p, r) => K.addValue(p, r, consts));
   return {
     op,
     params: {
@@ -187,8 +153,10 @@ function lowerAdd(graph: Graph, op: GraphOp, q: AddQ, model: ModelQ, io: Record<
       inputs: [quantInfo(tensorAt(graph, a), model.slotOf.get(a)), quantInfo(tensorAt(graph, b), model.slotOf.get(b))],
       output: io.output,
     },
-    run: (values) => {
-      values[yIndex] = K.add(valueOf(values, a) as Int8Array, valueOf(values, b) as Int8Array, q.scaledInput, q.in1Scale, q.in1ScaleN, q.outScale, q.outScaleN, q.biasOffset, lower);
+    run: (values, ctx) => {
+      const out = outputFor(ctx, y) as Int8Array;
+      applyPairTable(table(), plan, valueOf(values, a) as Int8Array, valueOf(values, b) as Int8Array, out);
+      values[yIndex] = out;
     },
   };
 }

@@ -2,7 +2,8 @@
 // tensors in the model's own NHWC layout. NNTool runs CHW, but every kernel here computes each
 // output from integer sums and products only, so the layout changes where a value is stored, never
 // what it is. All sums and products wrap to int32 as on the core; constants are prepared once per
-// layer by ./index.ts.
+// layer by ./index.ts and ./filter-op.ts. The filters' loops here are what a run without dwpw's
+// general kernels computes, and what the tests hold those kernels to.
 import { atNorm } from "./numerics.js";
 
 function clip8(x: number): number {
@@ -153,23 +154,32 @@ export function globalAvgPool(x: Int8Array, HW: number, C: number, S: number, N:
   return out;
 }
 
+/** A residual add's constants: which input is rescaled, the rescales, the offset and the clamp. */
+export interface AddConsts {
+  /** 1 when the second input is the one brought to the other's scale. */
+  scaledInput: 0 | 1;
+  S1: number;
+  N1: number;
+  S: number;
+  N: number;
+  offset: number;
+  /** Lower clamp of KOP_RELU / KOP_RELUM, or null for KOP_NONE. */
+  lower: number | null;
+}
+
 /**
- * Residual add (KOP_MATADD): the input with the larger scale is brought to the other's scale
- * (IN1SCALE/IN1SCALEN), the sum rescaled to the output (OUTSCALE/OUTSCALEN), plus the zero-point
- * offset, then the optional ReLU clamp.
+ * Residual add (KOP_MATADD) of one pair of input values: the input with the larger scale is
+ * brought to the other's scale (IN1SCALE/IN1SCALEN), the sum rescaled to the output
+ * (OUTSCALE/OUTSCALEN), plus the zero-point offset, then the optional ReLU clamp. The output
+ * depends on the two input bytes only, so a layer runs it as a table (../pair-table.ts).
  */
-export function add(a: Int8Array, b: Int8Array, scaledInput: 0 | 1, S1: number, N1: number, S: number, N: number, offset: number, lower: number | null): Int8Array {
-  const n = a.length;
-  const out = new Int8Array(n);
-  const xs = scaledInput ? b : a;
-  const xn = scaledInput ? a : b;
-  for (let i = 0; i < n; i++) {
-    const s = (atNorm(Math.imul(xs[i]!, S1), N1) + xn[i]!) | 0;
-    let t = (atNorm(Math.imul(s, S), N) + offset) | 0;
-    if (lower !== null && t < lower) t = lower;
-    out[i] = clip8(t);
-  }
-  return out;
+export function addValue(a: number, b: number, c: AddConsts): number {
+  const xs = c.scaledInput ? b : a;
+  const xn = c.scaledInput ? a : b;
+  const s = (atNorm(Math.imul(xs, c.S1), c.N1) + xn) | 0;
+  let t = (atNorm(Math.imul(s, c.S), c.N) + c.offset) | 0;
+  if (c.lower !== null && t < c.lower) t = c.lower;
+  return clip8(t);
 }
 
 const INT_EXP = [0x0001, 0x0002, 0x0007, 0x0014, 0x0036, 0x0094, 0x0193, 0x0448, 0x0ba4, 0x1fa7, 0x560a, 0xe9e2];
