@@ -6,7 +6,7 @@
 // Filters run on dwpw's general kernels with the `gap-sq8` scheme (./filter-op.ts), adds as a table
 // of byte pairs, pools and softmax in TypeScript.
 import { numel, type Conv2dOp, type DepthwiseConv2dOp, type Graph, type GraphOp, type GraphTensor, type Pool2dOp } from "../../graph/types.js";
-import { applyPairTable, broadcastPlan, pairTable } from "../pair-table.js";
+import { applyPairTable, broadcastPlan, pairTable } from "../../pair-table.js";
 import { outputFor, tensorAt, valueOf } from "../tensors.js";
 import type { Lowered, LoweredLayer, TensorData, TensorFormat } from "../types.js";
 import { filterRun, type FilterGeometry } from "./filter-op.js";

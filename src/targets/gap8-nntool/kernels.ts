@@ -171,7 +171,7 @@ export interface AddConsts {
  * Residual add (KOP_MATADD) of one pair of input values: the input with the larger scale is
  * brought to the other's scale (IN1SCALE/IN1SCALEN), the sum rescaled to the output
  * (OUTSCALE/OUTSCALEN), plus the zero-point offset, then the optional ReLU clamp. The output
- * depends on the two input bytes only, so a layer runs it as a table (../pair-table.ts).
+ * depends on the two input bytes only, so a layer runs it as a table (src/pair-table.ts).
  */
 export function addValue(a: number, b: number, c: AddConsts): number {
   const xs = c.scaledInput ? b : a;
