@@ -583,8 +583,11 @@ function planarGeometry(H: i32, W: i32, C: i32, padT: i32, padL: i32, padB: i32,
   const Wp = padL + W + padR;
   const flat = sw == 1 && sh == 1;
   if (flat) {
-    // Flattened: rows only need the padded width.
-    gWv = Wp;
+    // Flattened: a row's right padding can be the next row's left padding (both hold the zero
+    // point), so rows need only the wider of the two pads, and room for the Wo outputs (wider
+    // with both pads above 2).
+    const pad = padL > padR ? padL : padR;
+    gWv = W + (pad > padL + padR - 2 ? pad : padL + padR - 2);
   } else {
     // Per row: four outputs per vector read up to input column sw*(Wo4 - 1) + 2 (+ 3 for the
     // overlapping stride-1 loads); rows start at even elements so stride-2 pairs stay aligned.
