@@ -22,6 +22,11 @@
   return i16x8.sub(signed ? v128.load_ext<i8>(src) : v128.load_ext<u8>(src), z);
 }
 
+/** `load8` of the eight activations 8 bytes on (an immediate offset: no address arithmetic). */
+@inline function load8Next(src: usize, signed: bool, z: v128): v128 {
+  return i16x8.sub(signed ? v128.load_ext<i8>(src, 8) : v128.load_ext<u8>(src, 8), z);
+}
+
 /** [a0 b0 a1 b1 a2 b2 a3 b3] of two int16 vectors. */
 @inline export function zipLo16(a: v128, b: v128): v128 {
   return v128.shuffle<i16>(a, b, 0, 8, 1, 9, 2, 10, 3, 11);
@@ -252,12 +257,17 @@ export function packTapPairs16(src: usize, pxStride: i32, W: i32, C: i32, signed
   if (i1 > n) i1 = n;
   if (i0 > i1) i0 = i1;
   if (C == 16) {
-    packPairsEdge(src, pxStride, W, C, signed, zp, padL, sw, 0, i0, dst);
-    if (signed) packPairsInterior(true, src, pxStride, zp, padL, sw, i0, i1, dst);
-    else packPairsInterior(false, src, pxStride, zp, padL, sw, i0, i1, dst);
-    packPairsEdge(src, pxStride, W, C, signed, zp, padL, sw, i1, n, dst);
+    if (signed) {
+      packPairsEdge(true, src, pxStride, W, zp, padL, sw, 0, i0, dst);
+      packPairsInterior(true, src, pxStride, zp, padL, sw, i0, i1, dst);
+      packPairsEdge(true, src, pxStride, W, zp, padL, sw, i1, n, dst);
+    } else {
+      packPairsEdge(false, src, pxStride, W, zp, padL, sw, 0, i0, dst);
+      packPairsInterior(false, src, pxStride, zp, padL, sw, i0, i1, dst);
+      packPairsEdge(false, src, pxStride, W, zp, padL, sw, i1, n, dst);
+    }
   } else {
-    packPairsEdge(src, pxStride, W, C, signed, zp, padL, sw, 0, n, dst);
+    packPairsFew(src, pxStride, W, C, signed, zp, padL, sw, n, dst);
   }
 }
 
@@ -270,10 +280,10 @@ export function packTapPairs16(src: usize, pxStride: i32, W: i32, C: i32, signed
   const px = <usize>pxStride;
   if (sw == 1) {
     // Stride 1: entry i+1's first pixel is entry i's second; load each pixel once.
-    let a0 = load8(s, signed, z), a1 = load8(s + 8, signed, z);
+    let a0 = load8(s, signed, z), a1 = load8Next(s, signed, z);
     while (d < end) {
       s += px;
-      const b0 = load8(s, signed, z), b1 = load8(s + 8, signed, z);
+      const b0 = load8(s, signed, z), b1 = load8Next(s, signed, z);
       v128.store(d, zipLo16(a0, b0));
       v128.store(d, zipHi16(a0, b0), 16);
       v128.store(d, zipLo16(a1, b1), 32);
@@ -283,48 +293,62 @@ export function packTapPairs16(src: usize, pxStride: i32, W: i32, C: i32, signed
       d += 64;
     }
   } else {
-    const step = px * <usize>sw;
+    // Stride 2 (the only other one): the entry's two pixels, each with a pointer of its own.
+    const step = px << 1;
+    let s1 = s + px;
     while (d < end) {
-      const a0 = load8(s, signed, z), a1 = load8(s + 8, signed, z);
-      const b0 = load8(s + px, signed, z), b1 = load8(s + px + 8, signed, z);
+      const a0 = load8(s, signed, z), a1 = load8Next(s, signed, z);
+      const b0 = load8(s1, signed, z), b1 = load8Next(s1, signed, z);
       v128.store(d, zipLo16(a0, b0));
       v128.store(d, zipHi16(a0, b0), 16);
       v128.store(d, zipLo16(a1, b1), 32);
       v128.store(d, zipHi16(a1, b1), 48);
       s += step;
+      s1 += step;
       d += 64;
     }
   }
 }
 
 /**
- * Entries [i0, i1) of `packTapPairs16`, any case: padding pixels are zero vectors; with fewer
- * than 16 channels, value by value.
+ * Entries [i0, i1) of `packTapPairs16` with all 16 channels, `signed` a literal: padding pixels
+ * are zero vectors. Inlined: a row's few edge entries cost less than a call.
  */
-function packPairsEdge(src: usize, pxStride: i32, W: i32, C: i32, signed: bool, zp: i32, padL: i32, sw: i32, i0: i32, i1: i32, dst: usize): void {
+@inline function packPairsEdge(signed: bool, src: usize, pxStride: i32, W: i32, zp: i32, padL: i32, sw: i32, i0: i32, i1: i32, dst: usize): void {
   const z = i16x8.splat(<i16>zp);
   const zero = i16x8.splat(0);
   for (let i = i0; i < i1; i++) {
+    const j0 = sw * i - padL;
+    const s0 = src + <usize>(j0 * pxStride);
+    const s1 = s0 + <usize>pxStride;
+    const in0 = <u32>j0 < <u32>W, in1 = <u32>(j0 + 1) < <u32>W;
+    const a0 = in0 ? load8(s0, signed, z) : zero, a1 = in0 ? load8Next(s0, signed, z) : zero;
+    const b0 = in1 ? load8(s1, signed, z) : zero, b1 = in1 ? load8Next(s1, signed, z) : zero;
+    const d = dst + (<usize>i << 6);
+    v128.store(d, zipLo16(a0, b0));
+    v128.store(d, zipHi16(a0, b0), 16);
+    v128.store(d, zipLo16(a1, b1), 32);
+    v128.store(d, zipHi16(a1, b1), 48);
+  }
+}
+
+/**
+ * All `n` entries of `packTapPairs16` with fewer than 16 channels, value by value (padding pixels
+ * and channels past `C` are zeros).
+ */
+function packPairsFew(src: usize, pxStride: i32, W: i32, C: i32, signed: bool, zp: i32, padL: i32, sw: i32, n: i32, dst: usize): void {
+  for (let i = 0; i < n; i++) {
     const j0 = sw * i - padL;
     const in0 = j0 >= 0 && j0 < W;
     const in1 = j0 + 1 >= 0 && j0 + 1 < W;
     const s0 = src + <usize>(j0 * pxStride);
     const s1 = s0 + <usize>pxStride;
     const d = dst + (<usize>i << 6);
-    if (C == 16) {
-      const a0 = in0 ? load8(s0, signed, z) : zero, a1 = in0 ? load8(s0 + 8, signed, z) : zero;
-      const b0 = in1 ? load8(s1, signed, z) : zero, b1 = in1 ? load8(s1 + 8, signed, z) : zero;
-      v128.store(d, zipLo16(a0, b0));
-      v128.store(d, zipHi16(a0, b0), 16);
-      v128.store(d, zipLo16(a1, b1), 32);
-      v128.store(d, zipHi16(a1, b1), 48);
-    } else {
-      for (let c = 0; c < 16; c++) {
-        const a = in0 && c < C ? <i16>(loadAct(s0 + <usize>c, signed) - zp) : <i16>0;
-        const b = in1 && c < C ? <i16>(loadAct(s1 + <usize>c, signed) - zp) : <i16>0;
-        store<i16>(d + (<usize>c << 2), a);
-        store<i16>(d + (<usize>c << 2), b, 2);
-      }
+    for (let c = 0; c < 16; c++) {
+      const x0 = in0 && c < C ? <i16>(loadAct(s0 + <usize>c, signed) - zp) : <i16>0;
+      const x1 = in1 && c < C ? <i16>(loadAct(s1 + <usize>c, signed) - zp) : <i16>0;
+      store<i16>(d + (<usize>c << 2), x0);
+      store<i16>(d + (<usize>c << 2), x1, 2);
     }
   }
 }

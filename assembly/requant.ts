@@ -15,7 +15,7 @@ import { roundUp } from "./pack";
 import { CHANNELS_ANY, CHANNELS_WIDE, PIXELS_ANY, PIXELS_WIDE } from "./generated/dispatch";
 import {
   GAP_SQ8, H_ACT_NORM, H_ACT_SCALE, H_BIAS, H_MAX, H_MIN, H_MULT, H_OUT_ZP, H_PA, H_PB, H_RELU, H_SCHEME, H_SHIFT,
-  ONNX, ONNX_FAST, PULP_BN, PULP_QUANT, PULP_SHIFT, TFLITE_DOUBLE, TFLITE_DOUBLE_CLAMP, TFLITE_DOUBLE_FAST, TFLITE_SINGLE, TFLITE_SINGLE_CLAMP, TFLITE_SINGLE_FAST,
+  ONNX, ONNX_FAST, ONNX_FAST_FULL, PULP_BN, PULP_QUANT, PULP_SHIFT, TFLITE_DOUBLE, TFLITE_DOUBLE_CLAMP, TFLITE_DOUBLE_FAST, TFLITE_SINGLE, TFLITE_SINGLE_CLAMP, TFLITE_SINGLE_FAST,
 } from "./generated/interface";
 
 // The kernel ids (TFLITE_DOUBLE, ...) and the header's word offsets (H_*) are generated with the
@@ -23,7 +23,8 @@ import {
 // are pointers so a tile can address a channel range: H_PA is tflite's multiplier i32[], onnx's
 // scale f32[], pulp-bn's k i32[], gap-sq8's scale u8[]; H_PB tflite's shift i32[], pulp-bn's
 // lambda i32[], gap-sq8's norm u8[]. ONNX_FAST is ONNX when no accumulator of the call can leave
-// the float rounding's range (see `onnxFastV`): the kernels choose it, the host never writes it.
+// the float rounding's range (see `onnxFastV`), ONNX_FAST_FULL that when [min, max] is also the
+// output type's whole range: the kernels choose them, the host never writes them.
 // TFLITE_{DOUBLE,SINGLE}_{FAST,CLAMP} are TFLITE_DOUBLE / TFLITE_SINGLE computed as one rounding
 // of a pre-scaled product (see `prepareTflFast`), chosen the same way.
 
@@ -72,6 +73,8 @@ let gTemp: usize = 0;
 let gSplats: usize = 0;
 /** ONNX: the call's accumulators all round exactly without the float clamp (see `onnxFastV`). */
 let gOnnxFast = false;
+/** ONNX: [min, max] is the output type's whole range, so the saturating narrows are the clamp. */
+let gOnnxFull = false;
 /** The loops' kernel id: the scheme's, or the faster form `prepareRequant` chose for this call. */
 let gKernel = 0;
 /** tflite fast forms: E - 1, where 2^(31+E) divides the pre-scaled product (see `prepareTflFast`). */
@@ -151,6 +154,7 @@ export function prepareRequant(hdr: usize, C: i32, tbl: usize, bound: f64): void
   if (s == ONNX) gOnnxFast = onnxBounded(load<usize>(hdr, H_BIAS), C, bound);
   // ONNX's unsigned outputs are computed 128 lower, as signed bytes (see `outputBytes`).
   const down = s == ONNX && gUnsigned ? 128 : 0;
+  gOnnxFull = gLo - down == -128 && gHi - down == 127;
   const k = gSplats;
   v128.store(k, i32x4.splat(gZp), K_ZP);
   v128.store(k, i32x4.splat(gLo), K_LO);
@@ -445,7 +449,7 @@ const MAGIC: f32 = 12582912.0;
 ): v128 {
   if (scheme == TFLITE_DOUBLE) return clampV(i32x4.add(tfliteDoubleV(acc, p0, p1, p2, p3, p4, p5), zp), lo, hi);
   if (scheme == ONNX) return onnxV(acc, p0, fmin, fmax, magic, mzp);
-  if (scheme == ONNX_FAST) return onnxFastV(acc, p0, magic, mzp);
+  if (scheme == ONNX_FAST || scheme == ONNX_FAST_FULL) return onnxFastV(acc, p0, magic, mzp);
   if (scheme == PULP_BN) return clipU8V(i32x4.shr_s(i32x4.add(i32x4.mul(p0, acc), p1), d));
   if (scheme == PULP_QUANT) {
     const q = i32x4.shr_s(i32x4.mul(acc, mult), d);
@@ -469,7 +473,8 @@ const MAGIC: f32 = 12582912.0;
  * The 16 output bytes of four result vectors of `scheme` (a literal). ONNX narrows as signed
  * bytes: unsigned outputs were computed 128 lower (`prepareRequant`), and `flip` (0x80 or 0 per
  * byte) moves them back with one xor, so the loops have no branch on the output type; ONNX_FAST
- * also clamps the bytes to [blo, bhi] shifted the same way (see `onnxFastV`).
+ * also clamps the bytes to [blo, bhi] shifted the same way (see `onnxFastV`), except ONNX_FAST_FULL,
+ * where that range is [-128, 127] and the saturating narrows are the clamp.
  */
 @inline function outputBytes(scheme: i32, r0: v128, r1: v128, r2: v128, r3: v128, uns: bool, blo: v128, bhi: v128, flip: v128): v128 {
   if (scheme == ONNX) return v128.xor(narrow(r0, r1, r2, r3, false), flip);
@@ -480,6 +485,7 @@ const MAGIC: f32 = 12582912.0;
     return uns ? i8x16.min_u(i8x16.max_u(v, blo), bhi) : i8x16.min_s(i8x16.max_s(v, blo), bhi);
   }
   if (scheme == ONNX_FAST) return v128.xor(i8x16.min_s(i8x16.max_s(narrow(r0, r1, r2, r3, false), blo), bhi), flip);
+  if (scheme == ONNX_FAST_FULL) return v128.xor(narrow(r0, r1, r2, r3, false), flip);
   return narrow(r0, r1, r2, r3, uns);
 }
 
@@ -533,7 +539,7 @@ const MAGIC: f32 = 12582912.0;
   const tc = scheme == TFLITE_DOUBLE_CLAMP || scheme == TFLITE_SINGLE_CLAMP;
   const dbl = scheme == TFLITE_DOUBLE_FAST || scheme == TFLITE_DOUBLE_CLAMP;
   const sh = gTflShift;
-  const n0 = tf || scheme == TFLITE_DOUBLE || scheme == TFLITE_SINGLE || scheme == ONNX || scheme == ONNX_FAST || scheme == PULP_BN || scheme == GAP_SQ8;
+  const n0 = tf || scheme == TFLITE_DOUBLE || scheme == TFLITE_SINGLE || scheme == ONNX || scheme == ONNX_FAST || scheme == ONNX_FAST_FULL || scheme == PULP_BN || scheme == GAP_SQ8;
   const n1 = tf || scheme == TFLITE_DOUBLE || scheme == TFLITE_SINGLE || scheme == PULP_BN || scheme == GAP_SQ8;
   const n2 = scheme == TFLITE_DOUBLE || scheme == GAP_SQ8;
   const n4 = scheme == TFLITE_DOUBLE;
@@ -689,7 +695,7 @@ export function requantPixels(acc: usize, accStride: i32, n: i32, c0: i32, cn: i
 
 /** The table index of the prepared call's loops. */
 @inline function loopIndex(): i32 {
-  return gScheme == ONNX && gOnnxFast ? ONNX_FAST : gKernel;
+  return gScheme == ONNX && gOnnxFast ? (gOnnxFull ? ONNX_FAST_FULL : ONNX_FAST) : gKernel;
 }
 
 /**

@@ -21,8 +21,11 @@ export interface CheckedOnnx {
   max: number;
 }
 
-/** `onnx-fast`: the kernels' own choice when no accumulator of a call can leave the float rounding's range. */
-export const KERNELS = ["onnx", "onnx-fast"] as const;
+/**
+ * `onnx-fast`: the kernels' own choice when no accumulator of a call can leave the float rounding's
+ * range; `onnx-fast-full`: the same when [min, max] is the output type's whole range (no clamp).
+ */
+export const KERNELS = ["onnx", "onnx-fast", "onnx-fast-full"] as const;
 
 /** Round to nearest integer, ties to even (what `nearbyintf` does in the default FP mode). */
 export function roundHalfToEven(v: number): number {
