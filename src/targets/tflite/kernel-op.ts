@@ -3,7 +3,7 @@
 // WebAssembly kernels, and what the fusion planner and the deployment check see of a TFLite model.
 import type { Conv2dOp, DepthwiseConv2dOp, Graph, GraphOp } from "../../graph/types.js";
 import { tfliteMultipliers } from "../../quant.js";
-import type { DepthwiseOp, PointwiseOp, Requant } from "../../types.js";
+import type { DepthwiseOp, PointwiseOp } from "../../types.js";
 import { activationRange } from "./arith.js";
 
 /** True for a depthwise layer the kernels run: multiplier 1, no dilation, batch 1, int8. */
@@ -62,31 +62,19 @@ function requantOf(op: Conv2dOp | DepthwiseConv2dOp, graph: Graph, channels: num
  * isKernelPointwise), with TFLite Micro's requantization; null for any other op.
  */
 export function kernelOp(op: GraphOp, graph: Graph): DepthwiseOp | PointwiseOp | null {
-  return kernelOpWith(op, graph, (conv, channels) => requantOf(conv, graph, channels));
-}
-
-/**
- * The same kernel op (weights in the kernels' layout, bias) with another target's requantization:
- * `requant` gets the convolution and its number of output channels.
- */
-export function kernelOpWith(
-  op: GraphOp,
-  graph: Graph,
-  requant: (conv: Conv2dOp | DepthwiseConv2dOp, channels: number) => Requant,
-): DepthwiseOp | PointwiseOp | null {
   if (isKernelDepthwise(op, graph)) {
     const w = graph.tensors[op.inputs[1]!]!;
     const [, kh, kw, C] = w.shape as [number, number, number, number];
     const src = new Int8Array(w.data!.buffer, w.data!.byteOffset, w.data!.length);
     const weights = channelMajor(src, kh * kw, C);
-    return { kind: "depthwise", kernel: [kh, kw], stride: [op.stride[0], op.stride[1]], pad: { ...op.pad }, weights, bias: biasOf(op, graph), requant: requant(op, C) };
+    return { kind: "depthwise", kernel: [kh, kw], stride: [op.stride[0], op.stride[1]], pad: { ...op.pad }, weights, bias: biasOf(op, graph), requant: requantOf(op, graph, C) };
   }
   if (isKernelPointwise(op, graph)) {
     const w = graph.tensors[op.inputs[1]!]!;
     const O = w.shape[0]!;
     // [O][1][1][I] is already [Cout][Cin].
     const weights = new Int8Array(w.data!.slice().buffer);
-    return { kind: "pointwise", outChannels: O, weights, bias: biasOf(op, graph), requant: requant(op, O) };
+    return { kind: "pointwise", outChannels: O, weights, bias: biasOf(op, graph), requant: requantOf(op, graph, O) };
   }
   return null;
 }
