@@ -598,6 +598,41 @@ const MAGIC: f32 = 12582912.0;
 }
 
 /**
+ * The 16 output bytes of the 16 accumulators of one channel at `ap`, `scheme` a literal, the
+ * channel's parameters splatted (see `channelsLoop`).
+ */
+@inline function channelBytes(
+  scheme: i32, ap: usize, p0: v128, p1: v128, p2: v128, p3: v128, p4: v128, p5: v128, total: i32, e: i32, k1: v128, right: i32, single: bool,
+  zp: v128, lo: v128, hi: v128, fmin: v128, fmax: v128, magic: v128, mzp: v128, blo: v128, bhi: v128, flip: v128,
+  d: i32, mult: v128, relu: bool, actScale: v128, actRound: v128, actNorm: i32, uns: bool,
+): v128 {
+  let r0 = v128.load(ap), r1 = v128.load(ap, 16), r2 = v128.load(ap, 32), r3 = v128.load(ap, 48);
+  if (scheme == TFLITE_DOUBLE_FAST || scheme == TFLITE_DOUBLE_CLAMP || scheme == TFLITE_SINGLE_FAST || scheme == TFLITE_SINGLE_CLAMP) {
+    const tc = scheme == TFLITE_DOUBLE_CLAMP || scheme == TFLITE_SINGLE_CLAMP;
+    r0 = tflChannelV(r0, p1, k1, e, tc, !single);
+    r1 = tflChannelV(r1, p1, k1, e, tc, !single);
+    r2 = tflChannelV(r2, p1, k1, e, tc, !single);
+    r3 = tflChannelV(r3, p1, k1, e, tc, !single);
+  } else if (scheme == TFLITE_SINGLE) {
+    r0 = clampV(i32x4.add(tfliteSingleV(r0, p0, total), zp), lo, hi);
+    r1 = clampV(i32x4.add(tfliteSingleV(r1, p0, total), zp), lo, hi);
+    r2 = clampV(i32x4.add(tfliteSingleV(r2, p0, total), zp), lo, hi);
+    r3 = clampV(i32x4.add(tfliteSingleV(r3, p0, total), zp), lo, hi);
+  } else if (scheme == TFLITE_DOUBLE) {
+    r0 = clampV(i32x4.add(tfliteDoubleUniformV(r0, p0, p1, right, p4, p5), zp), lo, hi);
+    r1 = clampV(i32x4.add(tfliteDoubleUniformV(r1, p0, p1, right, p4, p5), zp), lo, hi);
+    r2 = clampV(i32x4.add(tfliteDoubleUniformV(r2, p0, p1, right, p4, p5), zp), lo, hi);
+    r3 = clampV(i32x4.add(tfliteDoubleUniformV(r3, p0, p1, right, p4, p5), zp), lo, hi);
+  } else {
+    r0 = rq(scheme, r0, p0, p1, p2, p3, p4, p5, zp, lo, hi, fmin, fmax, magic, mzp, d, mult, relu, actScale, actRound, actNorm);
+    r1 = rq(scheme, r1, p0, p1, p2, p3, p4, p5, zp, lo, hi, fmin, fmax, magic, mzp, d, mult, relu, actScale, actRound, actNorm);
+    r2 = rq(scheme, r2, p0, p1, p2, p3, p4, p5, zp, lo, hi, fmin, fmax, magic, mzp, d, mult, relu, actScale, actRound, actNorm);
+    r3 = rq(scheme, r3, p0, p1, p2, p3, p4, p5, zp, lo, hi, fmin, fmax, magic, mzp, d, mult, relu, actScale, actRound, actNorm);
+  }
+  return outputBytes(scheme, r0, r1, r2, r3, uns, blo, bhi, flip);
+}
+
+/**
  * Pixel-fastest loop for one scheme: one channel at a time, its parameters splatted. `wide` (a
  * literal): pixels are contiguous, so every vector is one plain store, the last partial one into
  * a temporary whose bytes are copied after the loop (see `pixelsLoop` for why).
@@ -632,6 +667,20 @@ const MAGIC: f32 = 12582912.0;
     const k1 = i64x2.splat((single ? 0 : <i64>1 << 31) + (<i64>1 << (31 + e)) + (<i64>gZp << (32 + e)));
     // tflite-double: the channel's right shift, from its remainder mask 2^right - 1.
     const right = <i32>popcnt(load<i32>(t + 4 * pl));
+    if (wide && n <= 16 && dstRow == n) {
+      // Narrow contiguous rows (small planes): one vector per row, stored whole while what it
+      // writes past the row lies on the plane's later rows (stored after it), then byte by byte.
+      const wholeRows = rows * n >= 16 ? (rows * n - 16) / n + 1 : 0;
+      const aStep = <usize>accRow << 2;
+      let ay = a, oy = o;
+      for (let y = 0; y < rows; y++, ay += aStep, oy += <usize>n) {
+        const bytes = channelBytes(scheme, ay, p0, p1, p2, p3, p4, p5, total, e, k1, right, single,
+          zp, lo, hi, fmin, fmax, magic, mzp, blo, bhi, flip, d, mult, relu, actScale, actRound, actNorm, uns);
+        if (y < wholeRows) v128.store(oy, bytes);
+        else storeBytes(oy, bytes, n, 1);
+      }
+      continue;
+    }
     for (let y = 0; y < rows; y++) {
       const ay = a + <usize>(y * accRow) * 4;
       const oy = o + <usize>(y * dstRow);
@@ -640,31 +689,8 @@ const MAGIC: f32 = 12582912.0;
       const whole = wide && dstRow == n && y * n + n16 <= rows * n ? n16 : n;
       const tail = whole & 15;
       for (let p = 0; p < n; p += 16) {
-        const ap = ay + (<usize>p << 2);
-        let r0 = v128.load(ap), r1 = v128.load(ap, 16), r2 = v128.load(ap, 32), r3 = v128.load(ap, 48);
-        if (scheme == TFLITE_DOUBLE_FAST || scheme == TFLITE_DOUBLE_CLAMP || scheme == TFLITE_SINGLE_FAST || scheme == TFLITE_SINGLE_CLAMP) {
-          const tc = scheme == TFLITE_DOUBLE_CLAMP || scheme == TFLITE_SINGLE_CLAMP;
-          r0 = tflChannelV(r0, p1, k1, e, tc, !single);
-          r1 = tflChannelV(r1, p1, k1, e, tc, !single);
-          r2 = tflChannelV(r2, p1, k1, e, tc, !single);
-          r3 = tflChannelV(r3, p1, k1, e, tc, !single);
-        } else if (scheme == TFLITE_SINGLE) {
-          r0 = clampV(i32x4.add(tfliteSingleV(r0, p0, total), zp), lo, hi);
-          r1 = clampV(i32x4.add(tfliteSingleV(r1, p0, total), zp), lo, hi);
-          r2 = clampV(i32x4.add(tfliteSingleV(r2, p0, total), zp), lo, hi);
-          r3 = clampV(i32x4.add(tfliteSingleV(r3, p0, total), zp), lo, hi);
-        } else if (scheme == TFLITE_DOUBLE) {
-          r0 = clampV(i32x4.add(tfliteDoubleUniformV(r0, p0, p1, right, p4, p5), zp), lo, hi);
-          r1 = clampV(i32x4.add(tfliteDoubleUniformV(r1, p0, p1, right, p4, p5), zp), lo, hi);
-          r2 = clampV(i32x4.add(tfliteDoubleUniformV(r2, p0, p1, right, p4, p5), zp), lo, hi);
-          r3 = clampV(i32x4.add(tfliteDoubleUniformV(r3, p0, p1, right, p4, p5), zp), lo, hi);
-        } else {
-          r0 = rq(scheme, r0, p0, p1, p2, p3, p4, p5, zp, lo, hi, fmin, fmax, magic, mzp, d, mult, relu, actScale, actRound, actNorm);
-          r1 = rq(scheme, r1, p0, p1, p2, p3, p4, p5, zp, lo, hi, fmin, fmax, magic, mzp, d, mult, relu, actScale, actRound, actNorm);
-          r2 = rq(scheme, r2, p0, p1, p2, p3, p4, p5, zp, lo, hi, fmin, fmax, magic, mzp, d, mult, relu, actScale, actRound, actNorm);
-          r3 = rq(scheme, r3, p0, p1, p2, p3, p4, p5, zp, lo, hi, fmin, fmax, magic, mzp, d, mult, relu, actScale, actRound, actNorm);
-        }
-        const bytes = outputBytes(scheme, r0, r1, r2, r3, uns, blo, bhi, flip);
+        const bytes = channelBytes(scheme, ay + (<usize>p << 2), p0, p1, p2, p3, p4, p5, total, e, k1, right, single,
+          zp, lo, hi, fmin, fmax, magic, mzp, blo, bhi, flip, d, mult, relu, actScale, actRound, actNorm, uns);
         if (wide) v128.store(p + 16 <= whole ? oy + <usize>p : gTemp, bytes);
         else storeBytes(oy + <usize>(p * pxStride), bytes, n - p < 16 ? n - p : 16, pxStride);
       }
