@@ -62,12 +62,12 @@ function layoutScratch(base: usize, H: i32, W: i32, C: i32, padL: i32, padR: i32
   let end = sPacked + <usize>H * <usize>(padL + W + padR) * Cp * 2 + 64;
   sSpace = end - sPacked;
   if (has3x3(kh, kw, sw)) {
-    // Accumulators [Wo][16] or [rows][Wo4] fit in the generic ones; the ring of pair rows (four
-    // and a zero row, each Wq entries of 16 channels) and the temporaries share the packed space.
+    // Accumulators [Wo][16] or [rows][Wo4] fit in the generic ones; the ring of pair rows (up to
+    // five and a zero row, each Wq entries of 16 channels) and the temporaries share the packed space.
     const Wq = <usize>pairEntries(Wo);
     const vLen: usize = 2 * Wq + 16;
     sRing = sPacked;
-    sRowTmp = sRing + 5 * Wq * EB;
+    sRowTmp = sRing + 6 * Wq * EB;
     sPairTmp = sRowTmp + 4 * (vLen + 8) * 2;
     const end3 = sPairTmp + 4 * Wq * 4 + 64;
     if (end3 > end) end = end3;
@@ -170,12 +170,13 @@ function depthwiseGeneric(
 }
 
 /**
- * Whether the channel-fastest kernel computes output rows in pairs (stride 1 both ways, rows of up
- * to 16 pixels): the two rows share two of their four input rows, loaded once for both. Measured
- * +3-5% on 512x14x14; neutral on 28x28 and 7% slower on 112x112, so wide rows go one at a time.
+ * Whether the channel-fastest kernel computes output rows in pairs: the two rows share input rows
+ * (two of four with stride 1, one of five with stride 2), loaded once for both. Measured: stride 1
+ * +3-5% on 512x14x14, neutral on 28x28 and 7% slower on 112x112; stride 2 +2% on 56x56 -> 28x28,
+ * +6-8% on the 28x28 and 14x14 ones, 3% slower on 112x112. Wider rows go one at a time.
  */
 @inline function pixelRowPairs(sh: i32, sw: i32, Wo: i32): bool {
-  return sh == 1 && sw == 1 && Wo <= 16;
+  return (sh == 1 && sw == 1 && Wo <= 16) || (sh == 2 && sw == 2 && Wo <= 28);
 }
 
 /** Channels per block of the channel-fastest kernel: one 64-byte cache line of pairs per entry. */
@@ -188,12 +189,13 @@ const EB: usize = 64;
   return (a & 0xffff) | (b << 16);
 }
 
-/** Which input row each ring slot holds (-1: none). Slots are iy % 3, or iy % 4 for row pairs: the
- * rows of one step (an output row or a row pair) are consecutive, so they never collide. */
+/** Which input row each ring slot holds (-1: none). Slots are iy % 3, or for row pairs iy % 4
+ * (stride 1) or iy % 5 (stride 2): the rows of one step are consecutive, so they never collide. */
 let tag0 = -1;
 let tag1 = -1;
 let tag2 = -1;
 let tag3 = -1;
+let tag4 = -1;
 
 /** Marks `iy` packed into its slot `s`; returns whether it already was. */
 function ringHas(iy: i32, s: i32): bool {
@@ -206,9 +208,12 @@ function ringHas(iy: i32, s: i32): bool {
   } else if (s == 2) {
     if (tag2 == iy) return true;
     tag2 = iy;
-  } else {
+  } else if (s == 3) {
     if (tag3 == iy) return true;
     tag3 = iy;
+  } else {
+    if (tag4 == iy) return true;
+    tag4 = iy;
   }
   return false;
 }
@@ -310,10 +315,43 @@ function rowGroupPair(q0: usize, q1: usize, q2: usize, q3: usize, wt: usize, b: 
   }
 }
 
+/** `rowGroupPair` with stride 2: five tap rows `q0..q4`, the middle one serving both outputs. */
+@inline function rowGroupPair2(q0: usize, q1: usize, q2: usize, q3: usize, q4: usize, wt: usize, b: v128, a: usize, ar: usize, Wo: i32): void {
+  const w00 = v128.load(wt), w02 = v128.load(wt, 16);
+  const w10 = v128.load(wt, 32), w12 = v128.load(wt, 48);
+  const w20 = v128.load(wt, 64), w22 = v128.load(wt, 80);
+  const end = a + <usize>Wo * EB;
+  while (true) {
+    const y0 = v128.load(q2), y2 = v128.load(q2, 64);
+    v128.store(a, i32x4.add(
+      i32x4.add(i32x4.add(i32x4.dot_i16x8_s(v128.load(q0), w00), i32x4.dot_i16x8_s(v128.load(q0, 64), w02)), b),
+      i32x4.add(
+        i32x4.add(i32x4.dot_i16x8_s(v128.load(q1), w10), i32x4.dot_i16x8_s(v128.load(q1, 64), w12)),
+        i32x4.add(i32x4.dot_i16x8_s(y0, w20), i32x4.dot_i16x8_s(y2, w22)),
+      ),
+    ));
+    v128.store(a + ar, i32x4.add(
+      i32x4.add(i32x4.add(i32x4.dot_i16x8_s(y0, w00), i32x4.dot_i16x8_s(y2, w02)), b),
+      i32x4.add(
+        i32x4.add(i32x4.dot_i16x8_s(v128.load(q3), w10), i32x4.dot_i16x8_s(v128.load(q3, 64), w12)),
+        i32x4.add(i32x4.dot_i16x8_s(v128.load(q4), w20), i32x4.dot_i16x8_s(v128.load(q4, 64), w22)),
+      ),
+    ));
+    q0 += EB;
+    q1 += EB;
+    q2 += EB;
+    q3 += EB;
+    q4 += EB;
+    a += EB;
+    if (a >= end) break;
+  }
+}
+
 /**
  * 3x3, channel-fastest output (from HWC or planar input), one block of CB channels at a time so
- * that its packed rows (three, or four for a row pair; entry i = the tap pairs (v[sw*i], v[sw*i+1]) of the block's
- * channels) stay in L1 cache; lanes = 4 channels of one output pixel.
+ * that its packed rows (three, or up to five for a row pair; entry i = the tap pairs
+ * (v[sw*i], v[sw*i+1]) of the block's channels) stay in L1 cache; lanes = 4 channels of one output
+ * pixel.
  */
 function dw3x3Pixels(
   src: usize, srcRow: i32, srcPx: i32, srcCh: i32, H: i32, W: i32, C: i32, signed: bool, zp: i32,
@@ -338,7 +376,7 @@ function dw3x3Pixels(
   const Cq = roundUp(C, CB);
   const Wq = pairEntries(Wo);
   const rowBytes = <usize>Wq * EB;
-  const zeroRow = sRing + 4 * rowBytes;
+  const zeroRow = sRing + 5 * rowBytes;
   memory.fill(zeroRow, 0, rowBytes);
   // Weights: per group of 4 channels, for each tap row (w0, w1) pairs then (w2, 0) pairs.
   for (let c = 0; c < Cq; c++) {
@@ -359,18 +397,18 @@ function dw3x3Pixels(
   const accRows = <i32>(pixelAccBytes(Wo) / (<usize>Wo * EB));
   for (let cb = 0; cb < Cq; cb += CB) {
     const nb = C - cb < CB ? C - cb : CB;
-    tag0 = tag1 = tag2 = tag3 = -1;
+    tag0 = tag1 = tag2 = tag3 = tag4 = -1;
     let pending = 0;
     for (let oy = 0; oy < Ho; ) {
       const two = pairs && oy + 1 < Ho;
       const iy0 = oy * sh - padT;
       const acc = sAcc + <usize>(pending * Wo) * EB;
-      let r0 = zeroRow, r1 = zeroRow, r2 = zeroRow, r3 = zeroRow;
-      const taps = two ? 4 : 3;
+      let r0 = zeroRow, r1 = zeroRow, r2 = zeroRow, r3 = zeroRow, r4 = zeroRow;
+      const taps = two ? (sh == 1 ? 4 : 5) : 3;
       for (let ky = 0; ky < taps; ky++) {
         const iy = iy0 + ky;
         if (iy < 0 || iy >= H) continue;
-        const s = pairs ? iy % 4 : iy % 3;
+        const s = pairs ? (sh == 1 ? iy & 3 : iy % 5) : iy % 3;
         const slot = sRing + <usize>s * rowBytes;
         if (!ringHas(iy, s)) {
           const s = src + <usize>(iy * srcRow) + <usize>(cb * srcCh);
@@ -396,13 +434,15 @@ function dw3x3Pixels(
         if (ky == 0) r0 = slot;
         else if (ky == 1) r1 = slot;
         else if (ky == 2) r2 = slot;
-        else r3 = slot;
+        else if (ky == 3) r3 = slot;
+        else r4 = slot;
       }
       for (let g = 0; g < CB; g += 4) {
         const wt = sWeights + <usize>((cb + g) >> 2) * 96;
         const b = v128.load(sBias + (<usize>(cb + g) << 2));
         const off = <usize>g << 2;
-        if (two) rowGroupPair(r0 + off, r1 + off, r2 + off, r3 + off, wt, b, acc + off, <usize>Wo * EB, Wo);
+        if (two && sh == 1) rowGroupPair(r0 + off, r1 + off, r2 + off, r3 + off, wt, b, acc + off, <usize>Wo * EB, Wo);
+        else if (two) rowGroupPair2(r0 + off, r1 + off, r2 + off, r3 + off, r4 + off, wt, b, acc + off, <usize>Wo * EB, Wo);
         else if (sw == 1) rowGroup(1, r0 + off, r1 + off, r2 + off, wt, b, acc + off, Wo);
         else rowGroup(2, r0 + off, r1 + off, r2 + off, wt, b, acc + off, Wo);
       }
