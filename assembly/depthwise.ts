@@ -473,11 +473,11 @@ function dw3x3Pixels(
  *   Wv - Wo columns past each row are computed and never stored). Rows of up to 16 outputs
  *   contiguous in dst are requantized straight into it, one vector per row (requantization's
  *   narrow-rows loop: +12% on 512x14x14); wider ones over the flattened plane, into bytes `T`,
- *   whose rows are then copied out (the general row loop cost more than the copies). Channels go
- *   in batches (`gBatch`), so that one requantization call serves several;
+ *   whose rows are then copied out (the general row loop cost more than the copies);
  * - otherwise one loop per output row, the same way with horizontal stride 1; with stride 2, V's
- *   int32 lanes are the tap pairs of consecutive outputs; then one requantization call stores
- *   the channel.
+ *   int32 lanes are the tap pairs of consecutive outputs, and rows go in pairs (`rowPairStride2`).
+ * Channels go in batches (`gBatch`), so that one requantization call serves several (+11% on
+ * 512x14x14 with stride 2, one call per channel before).
  */
 function dw3x3Planar(
   src: usize, srcRow: i32, srcCh: i32, H: i32, W: i32, C: i32, signed: bool, zp: i32,
@@ -523,30 +523,31 @@ function dw3x3Planar(
         rowChannel(1, V, vRow, w00, w02, w10, w12, w20, w22, b, A + <usize>(g * accStride) * 4, n);
       } else {
         const Wo4 = roundUp(Wo, 4);
+        const ag = A + <usize>(g * accStride) * 4;
         let oy = 0;
         if (sw == 2 && sh == 2) {
           for (; oy + 2 <= Ho; oy += 2) {
-            rowPairStride2(V + <usize>(oy * 2) * vRow, vRow, w00, w02, w10, w12, w20, w22, b, A + <usize>(oy * Wo4) * 4, <usize>Wo4 << 2, Wo);
+            rowPairStride2(V + <usize>(oy * 2) * vRow, vRow, w00, w02, w10, w12, w20, w22, b, ag + <usize>(oy * Wo4) * 4, <usize>Wo4 << 2, Wo);
           }
         }
         for (; oy < Ho; oy++) {
           const q0 = V + <usize>(oy * sh) * vRow;
-          const a = A + <usize>(oy * Wo4) * 4;
+          const a = ag + <usize>(oy * Wo4) * 4;
           if (sw == 1) rowChannel(1, q0, vRow, w00, w02, w10, w12, w20, w22, b, a, Wo);
           else rowChannel(2, q0, vRow, w00, w02, w10, w12, w20, w22, b, a, Wo);
         }
-        // Rows that follow each other both in A and in dst are requantized as one.
-        if (Wo4 == Wo && dstRow == Wo) requantChannels(A, 0, Ho * Wo, 1, Ho * Wo, c, 1, dst, Ho * Wo, dstPx, dstCh);
-        else requantChannels(A, 0, Wo4, Ho, Wo, c, 1, dst, dstRow, dstPx, dstCh);
       }
     }
-    if (flat) {
-      if (Wo <= 16 && dstRow == Wo) {
-        // Narrow rows: straight into dst (see above).
-        requantChannels(A, accStride, Wv, Ho, Wo, c0, cn, dst, dstRow, 1, dstCh);
-        continue;
-      }
-      // Channel c's bytes go to T + (c - c0) * tStride (the base wraps below T, as usize does).
+    if (!flat) {
+      // Rows that follow each other both in A and in dst are requantized as one.
+      const Wo4 = roundUp(Wo, 4);
+      if (Wo4 == Wo && dstRow == Wo) requantChannels(A, accStride, Ho * Wo, 1, Ho * Wo, c0, cn, dst, Ho * Wo, dstPx, dstCh);
+      else requantChannels(A, accStride, Wo4, Ho, Wo, c0, cn, dst, dstRow, dstPx, dstCh);
+    } else if (Wo <= 16 && dstRow == Wo) {
+      // Flat, narrow rows: straight into dst (see above).
+      requantChannels(A, accStride, Wv, Ho, Wo, c0, cn, dst, dstRow, 1, dstCh);
+    } else {
+      // Flat: channel c's bytes go to T + (c - c0) * tStride (the base wraps below T, as usize does).
       requantChannels(A, accStride, nq, 1, nq, c0, cn, T - <usize>c0 * tStride, nq, 1, <i32>tStride);
       for (let g = 0; g < cn; g++) {
         copyRows(T + <usize>g * tStride, Wv, dst + <usize>((c0 + g) * dstCh), dstRow, Ho, Wo);
@@ -727,10 +728,10 @@ let gWv = 0;
 let gPlaneBytes: usize = 0;
 /** int32 accumulators per channel (flat: the flattened plane's outputs in whole 16-lane vectors). */
 let gAccStride = 0;
-/** Channels per batch (flat; otherwise 1). */
+/** Channels per batch. */
 let gBatch = 0;
 
-/** Bytes of accumulators and output bytes a batch of the flat planar kernel aims at. */
+/** Bytes of accumulators (and, flat, output bytes) a batch of the planar kernel aims at. */
 const BATCH_BYTES = 16384;
 
 /** Sets the planar kernel's geometry; returns whether it fits in the scratch space `space`. */
@@ -766,7 +767,7 @@ function planarGeometry(H: i32, W: i32, C: i32, padT: i32, padL: i32, padB: i32,
     perChannel = <usize>gAccStride * 4;
   }
   if (gPlaneBytes + perChannel + 256 > space) return false;
-  let G = flat ? <i32>(<usize>BATCH_BYTES / perChannel) : 1;
+  let G = <i32>(<usize>BATCH_BYTES / perChannel);
   const fit = <i32>((space - gPlaneBytes - 256) / perChannel);
   if (G > fit) G = fit;
   if (G < 1) G = 1;
