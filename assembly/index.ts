@@ -3,6 +3,7 @@
 export { depthwise, depthwiseScratchBytes } from "./depthwise";
 export { pointwise, pointwiseScratchBytes, pointwiseWeightSlotBytes } from "./pointwise";
 export { convGeneral, convScratchBytes, convPackWeights, convWeightBytes, repeatChannels } from "./conv";
+export { quantizeF32 } from "./quantize";
 
 /** First free byte of linear memory: the host owns everything from here on. */
 export function heapBase(): usize {

@@ -18,9 +18,10 @@ import { checkTarget, isOnnxRuntimeTarget, lowerOnnxLayers, onnxGraphOf, ortLaye
 import type { TargetName } from "../targets/types.js";
 import {
   addDirect, convNchw, convNchwU8S8, dequantizeStored, fullyConnected, fullyConnectedU8S8, globalAveragePoolStored, newQ,
-  quantizeStored, reshapeAliases, reshapeStored, rowMajorOf, storeRowMajor, storedRowMajor, type QData,
+  reshapeAliases, reshapeStored, rowMajorOf, storeRowMajor, storedRowMajor, type QData,
 } from "./ops.js";
 import { Buffers, PreparedNetwork, storedTensor } from "./prepared.js";
+import { quantizeStoredOn } from "./quantize.js";
 import { findUnits, planNetwork, withZeroPoint, type BlockUnit, type NetworkPlanOptions, type UnitPlan } from "./fusion-plan.js";
 import { ADD_ROUNDINGS, U8S8_MODES, isDwPw, type AddRounding, type ConvLayer, type NetworkLayer, type LayerKind, type NetworkGraph, type PointwiseLayer, type QDtype, type U8S8Mode, type ValueSpec } from "./types.js";
 
@@ -430,7 +431,7 @@ export class Network {
     switch (l.kind) {
       case "quantize": {
         const y = outBuf();
-        quantizeStored(x.f!, spec.shape, l.quant, layout, y);
+        quantizeStoredOn(ctx.p.engine, x.f!, spec.shape, l.quant, layout, y);
         out = stored(y);
         break;
       }
