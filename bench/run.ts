@@ -72,6 +72,7 @@ function table(head: string[], rows: (string | number)[][]): string {
 }
 
 const fmtMs = (t: Timing | null): string => (t ? t.ms.toFixed(t.ms < 10 ? 3 : 1) : "-");
+const pct = (x: number): string => `${(100 * x).toFixed(0)}%`;
 const fmtX = (x: number | null): string => (x === null ? "-" : x >= 100 ? x.toFixed(0) + "x" : x.toFixed(2) + "x");
 
 function log(msg: string): void {
@@ -100,7 +101,8 @@ async function main(): Promise<void> {
   };
 
   // ---- The machine's peak for i32x4.dot_i16x8_s -----------------------------------------------
-  const peaks = await dotPeaks();
+  const peakLoops = await loadPeakLoops();
+  const peaks = dotPeaks(peakLoops);
   const peak = peaks.dotPeak;
   log(`dot peak ${peak.best.toFixed(1)} GMAC/s (median ${peak.median.toFixed(1)}); 8 per loop iteration ${peaks.dotLoop8.best.toFixed(1)}`);
 
@@ -110,6 +112,8 @@ async function main(): Promise<void> {
     hwc: Timing; chw: Timing; rawHwc: Timing; rawChw: Timing;
     /** The HWC API call timed with the scalar build and the reference (their ratios' base). */
     peerHwc: Timing | null; scalar: Timing | null; reference: Timing | null; sameBytes: boolean;
+    /** Pointwise rows: the peak loop on as many MACs, timed in the same rounds as the kernel. */
+    peak: Timing | null;
   }
   const kernelRows: KernelRow[] = [];
   for (const dtype of WITH_KERNELS ? DTYPES : []) {
@@ -126,8 +130,12 @@ async function main(): Promise<void> {
         { name: "rawHwc", fn: rawKernel(rawH, xh, op), reps: FAST_REPS },
         { name: "rawChw", fn: rawKernel(rawC, xc, op), reps: FAST_REPS },
       ];
+      // The pointwise target is a share of the peak: the peak loop runs in the same rounds, so that
+      // both see the same load (a peak measured once, on a quieter minute, moved the share by 10%).
+      if (l.kind === "pointwise") entries.push({ name: "peak", fn: () => peakLoops.dotPeak(Math.round(l.macs / PEAK_MACS.dotPeak), PEAK_OUT), reps: FAST_REPS });
       const tm = await timeRounds(entries, ROUNDS);
       const { hwc, chw, rawHwc, rawChw } = tm as Record<string, Timing>;
+      const peakRow = tm.peak ?? null;
       // The scalar build and the reference against the same API call, in rounds of their own: a
       // call of several milliseconds through other code and memory between the SIMD calls slowed
       // the kernel-only call after it by up to 12% (b2.dw CHW).
@@ -143,7 +151,7 @@ async function main(): Promise<void> {
       if (ref) ok &&= same(ySimd, reference.conv(xh, op));
       kernelRows.push({
         layer: name, kind: l.kind, shape: `${l.channels}x${l.height}x${l.width}` + (l.kind === "pointwise" ? ` -> ${l.outChannels}` : ` s${l.stride[0]}`),
-        dtype, macs: l.macs, hwc: hwc!, chw: chw!, rawHwc: rawHwc!, rawChw: rawChw!, peerHwc: tp.hwc ?? null, scalar: sc, reference: ref, sameBytes: ok,
+        dtype, macs: l.macs, hwc: hwc!, chw: chw!, rawHwc: rawHwc!, rawChw: rawChw!, peerHwc: tp.hwc ?? null, scalar: sc, reference: ref, sameBytes: ok, peak: peakRow,
       });
     }
   }
@@ -324,12 +332,14 @@ async function main(): Promise<void> {
   out.push(`with 8 per loop iteration, the shape of the kernels' inner loops: ${peaks.dotLoop8.best.toFixed(1)} best, ${peaks.dotLoop8.median.toFixed(1)} median.`);
   out.push("");
   out.push("Kernels alone: public API calls (validation, copies in and out, output allocation included); \"kernel only\" = the same");
-  out.push("kernel on buffers already in WebAssembly memory (GMAC/s); the scalar build and the reference are timed against the HWC call in rounds of their own");
+  out.push("kernel on buffers already in WebAssembly memory (GMAC/s); the scalar build and the reference are timed against the HWC call in rounds of their own;");
+  out.push("pointwise rows also run the peak loop in their rounds: \"of peak\" = kernel only (HWC / CHW) over that peak, same load");
   out.push(table(
-    ["layer", "op", "dtype", "HWC ms", "GMAC/s", "kernel only", "CHW ms", "GMAC/s", "kernel only", "scalar ms", "SIMD/scalar", "reference ms", "vs reference", "same bytes"],
+    ["layer", "op", "dtype", "HWC ms", "GMAC/s", "kernel only", "CHW ms", "GMAC/s", "kernel only", "of peak", "scalar ms", "SIMD/scalar", "reference ms", "vs reference", "same bytes"],
     kernelRows.map((k) => [
       `${k.layer} ${k.shape}`, k.kind, k.dtype, fmtMs(k.hwc), gmacs(k.macs, k.hwc.ms).toFixed(1), gmacs(k.macs, k.rawHwc.ms).toFixed(1),
       fmtMs(k.chw), gmacs(k.macs, k.chw.ms).toFixed(1), gmacs(k.macs, k.rawChw.ms).toFixed(1),
+      k.peak ? `${pct(peakShare(k.macs, k.rawHwc, k.peak))} / ${pct(peakShare(k.macs, k.rawChw, k.peak))}` : "-",
       fmtMs(k.scalar), fmtX(k.scalar && k.peerHwc ? k.scalar.ms / k.peerHwc.ms : null), fmtMs(k.reference), fmtX(k.reference && k.peerHwc ? k.reference.ms / k.peerHwc.ms : null), k.sameBytes ? "yes" : "NO",
     ]),
   ));
@@ -435,6 +445,7 @@ async function main(): Promise<void> {
         hwc: { ms: r3(k.rawHwc.ms), gmacs: r2(gmacs(k.macs, k.rawHwc.ms)) },
         chw: { ms: r3(k.rawChw.ms), gmacs: r2(gmacs(k.macs, k.rawChw.ms)) },
       },
+      peakSameRounds: k.peak ? { gmacs: r2(gmacs(peakMacs(k.macs), k.peak.ms)), hwcShare: r3(peakShare(k.macs, k.rawHwc, k.peak)), chwShare: r3(peakShare(k.macs, k.rawChw, k.peak)) } : null,
       scalarMs: k.scalar ? r3(k.scalar.ms) : null,
       referenceMs: k.reference ? r3(k.reference.ms) : null,
       sameBytes: k.sameBytes,
@@ -488,15 +499,32 @@ type PeakLoop = "dotPeak" | "dotLoop8";
 /** MACs per iteration of each loop of bench/peak/peak.ts. */
 const PEAK_MACS: Record<PeakLoop, number> = { dotPeak: 256, dotLoop8: 64 };
 
+/** Where the peak loops store their results in their module's memory. */
+const PEAK_OUT = 1024;
+
+/** The loops of bench/peak/peak.ts: `loop(iterations, out)`. */
+async function loadPeakLoops(): Promise<Record<PeakLoop, (n: number, out: number) => void>> {
+  const bytes = readFileSync(new URL("../peak.wasm", import.meta.url));
+  const { instance } = await WebAssembly.instantiate(bytes, { env: { abort() {} } });
+  return instance.exports as unknown as Record<PeakLoop, (n: number, out: number) => void>;
+}
+
+/** The MACs the peak loop does when asked for `macs` (whole iterations). */
+function peakMacs(macs: number): number {
+  return Math.round(macs / PEAK_MACS.dotPeak) * PEAK_MACS.dotPeak;
+}
+
+/** A kernel's GMAC/s over the peak loop's, both timed on `macs` MACs (the loop on whole iterations). */
+function peakShare(macs: number, kernel: Timing, peak: Timing): number {
+  return gmacs(macs, kernel.ms) / gmacs(peakMacs(macs), peak.ms);
+}
+
 /**
  * GMAC/s of the loops of bench/peak/peak.ts, best and median of 30 runs each, the two loops
  * alternating run by run so that the machine's phases fall on both alike.
  */
-async function dotPeaks(): Promise<Record<PeakLoop, { best: number; median: number }>> {
-  const bytes = readFileSync(new URL("../peak.wasm", import.meta.url));
-  const { instance } = await WebAssembly.instantiate(bytes, { env: { abort() {} } });
-  const e = instance.exports as unknown as Record<PeakLoop, (n: number, out: number) => void>;
-  const out = 1024;
+function dotPeaks(e: Record<PeakLoop, (n: number, out: number) => void>): Record<PeakLoop, { best: number; median: number }> {
+  const out = PEAK_OUT;
   const loops = Object.keys(PEAK_MACS) as PeakLoop[];
   const macs = 1 << 26;
   for (let i = 0; i < 5; i++) for (const l of loops) e[l](macs / PEAK_MACS[l], out);
