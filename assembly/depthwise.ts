@@ -284,7 +284,7 @@ function ringHas(iy: i32, s: i32): bool {
  * Two output rows of 4 channels, stride 1 (see `rowGroup`): `q0..q3` the four tap rows, the second
  * row's accumulators `ar` bytes after the first's. The middle two tap rows serve both outputs.
  */
-function rowGroupPair(q0: usize, q1: usize, q2: usize, q3: usize, wt: usize, b: v128, a: usize, ar: usize, Wo: i32): void {
+@inline function rowGroupPair(q0: usize, q1: usize, q2: usize, q3: usize, wt: usize, b: v128, a: usize, ar: usize, Wo: i32): void {
   const w00 = v128.load(wt), w02 = v128.load(wt, 16);
   const w10 = v128.load(wt, 32), w12 = v128.load(wt, 48);
   const w20 = v128.load(wt, 64), w22 = v128.load(wt, 80);
@@ -358,7 +358,7 @@ function dw3x3Pixels(
   padT: i32, padL: i32, sh: i32, sw: i32, Ho: i32, Wo: i32,
   weights: usize, hdr: usize, dst: usize, dstRow: i32, dstPx: i32, dstCh: i32,
 ): void {
-  // Two instances: the ring's slot count a literal in each (iy % 3 or iy % 4 without a division),
+  // Two instances: the ring's slot count a literal in each (no division by a variable per row),
   // and the single-row one free of the pair code (which slowed it by 2-3% on 28x28).
   if (pixelRowPairs(sh, sw, Wo)) {
     pixelsKernel(true, src, srcRow, srcPx, srcCh, H, W, C, signed, zp, padT, padL, sh, sw, Ho, Wo, weights, hdr, dst, dstRow, dstPx, dstCh);

@@ -635,7 +635,9 @@ const MAGIC: f32 = 12582912.0;
 /**
  * Pixel-fastest loop for one scheme: one channel at a time, its parameters splatted. `wide` (a
  * literal): pixels are contiguous, so every vector is one plain store, the last partial one into
- * a temporary whose bytes are copied after the loop (see `pixelsLoop` for why).
+ * a temporary whose bytes are copied after the loop (see `pixelsLoop` for why). Rows of up to 16
+ * pixels contiguous in dst (small planes) take a loop of their own, one vector per row: the
+ * general row loop's per-row work cost 12% on 14x14 planes.
  */
 @inline export function channelsLoop(
   scheme: i32, wide: bool, acc: usize, accStride: i32, accRow: i32, rows: i32, n: i32, c0: i32, cn: i32, dst: usize, dstRow: i32, pxStride: i32, chStride: i32,
