@@ -469,14 +469,21 @@ export function globalAveragePoolStored(x: QData, C: number, HW: number, layout:
   for (let c = 0; c < C; c++) out[c] = requantizeOnnx(acc[c]!, scale, l.out.zeroPoint, lo, hi);
 }
 
+/**
+ * Where a value of `shape` (`n` elements) stored in `layout` keeps its channel planes: C planes of
+ * HW elements; element i of channel c at `c * cStride + i * pStride`.
+ */
+export function storedPlanes(shape: readonly number[], n: number, layout: Layout): { C: number; HW: number; cStride: number; pStride: number } {
+  const HW = shape.length === 4 ? shape[2]! * shape[3]! : n;
+  const C = n / HW;
+  return storedRowMajor(shape, layout) ? { C, HW, cStride: HW, pStride: 1 } : { C, HW, cStride: 1, pStride: C };
+}
+
 /** QuantizeLinear of row-major float32 `x` into a value stored in `layout`. */
 export function quantizeStored(x: Float32Array, shape: readonly number[], q: QParams, layout: Layout, out: QData): void {
   const [lo, hi] = qRange(q.dtype);
   const { scale, zeroPoint: zp } = q;
-  const HW = shape.length === 4 ? shape[2]! * shape[3]! : x.length;
-  const C = x.length / HW;
-  // Element i of channel c goes to `c * cStride + i * pStride`.
-  const [cStride, pStride] = storedRowMajor(shape, layout) ? [HW, 1] : [1, C];
+  const { C, HW, cStride, pStride } = storedPlanes(shape, x.length, layout);
   const vlo = lo - zp, vhi = hi - zp;
   for (let c = 0; c < C; c++) {
     for (let p = 0, i = c * HW, o = c * cStride; p < HW; p++, i++, o += pStride) {

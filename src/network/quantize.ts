@@ -4,7 +4,7 @@
 import type { Engine } from "../engine.js";
 import type { Layout } from "../types.js";
 import { qRange } from "./arith.js";
-import { quantizeStored, storedRowMajor, type QData } from "./ops.js";
+import { quantizeStored, storedPlanes, type QData } from "./ops.js";
 import type { QParams } from "./types.js";
 
 /** The kernel module's export for quantization (assembly/quantize.ts). */
@@ -24,10 +24,7 @@ export function quantizeStoredOn(engine: Engine | null, x: Float32Array, shape: 
   }
   const [lo, hi] = qRange(q.dtype);
   const n = x.length;
-  const HW = shape.length === 4 ? shape[2]! * shape[3]! : n;
-  const C = n / HW;
-  // Channel c's plane goes to `c * cStride`, its elements `pStride` apart.
-  const [cStride, pStride] = storedRowMajor(shape, layout) ? [HW, 1] : [1, C];
+  const { C, HW, cStride, pStride } = storedPlanes(shape, n, layout);
   const a = engine.arena;
   a.reset();
   const src = a.alloc(n * 4);
