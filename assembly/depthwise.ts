@@ -315,7 +315,11 @@ function ringHas(iy: i32, s: i32): bool {
   }
 }
 
-/** `rowGroupPair` with stride 2: five tap rows `q0..q4`, the middle one serving both outputs. */
+/**
+ * `rowGroupPair` with stride 2: five tap rows `q0..q4`, the middle one serving both outputs. A copy
+ * rather than a shared body: the single tap's offset (64 here, 128 there) must be an immediate, and
+ * an inlined parameter is not a constant to AssemblyScript (see `rowGroup`).
+ */
 @inline function rowGroupPair2(q0: usize, q1: usize, q2: usize, q3: usize, q4: usize, wt: usize, b: v128, a: usize, ar: usize, Wo: i32): void {
   const w00 = v128.load(wt), w02 = v128.load(wt, 16);
   const w10 = v128.load(wt, 32), w12 = v128.load(wt, 48);
